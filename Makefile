@@ -1,0 +1,49 @@
+# Two commands on a fresh machine: `make report` and `make test`.
+# Each builds its own virtual environment in .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: report test lint typecheck unit bench clean embedded
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Runtime install, refreshed when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+# Development install (tests, linters), refreshed when pyproject.toml changes.
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+# The main job on the bundled data, offline. Until the HTML report lands it prints the series
+# listing and the point-in-time summary table.
+report: $(VENV)/.installed
+	COLUMNS=$${COLUMNS:-120} $(BIN)/havenflow data list
+	COLUMNS=$${COLUMNS:-120} $(BIN)/havenflow summary
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
+
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy
+
+unit: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -q
+
+test: lint typecheck unit
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/data_layer.py
+
+# Rebuild the bundled dataset from ../shared/data/raw (maintainers only).
+embedded: $(VENV)/.installed
+	$(BIN)/python scripts/build_embedded.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache report.html

@@ -1,0 +1,467 @@
+"""The ``havenflow`` command line: a thin shell over the data layer and the analytics.
+
+Every command prints a rich table, or a JSON document with ``--json``. Errors that havenflow
+raises on purpose print one clear line and exit with status 2; anything else is a bug.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from havenflow import __version__
+from havenflow.analytics.overview import WINDOWS, overview
+from havenflow.catalog import load_catalog
+from havenflow.data.align import FREQUENCIES, align
+from havenflow.data.embedded import embedded_ids, embedded_series
+from havenflow.data.importer import import_file
+from havenflow.data.repository import DataRepository
+from havenflow.data.store import Store
+from havenflow.data.update import update_store
+from havenflow.exceptions import HavenflowError
+
+app = typer.Typer(
+    help="havenflow: test and monitor cross-asset rotation claims with data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+data_app = typer.Typer(help="List, show, import, export and update series.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+console = Console()
+err_console = Console(stderr=True)
+
+#: The universe of the summary table.
+SUMMARY_IDS = [
+    "silver",
+    "gold",
+    "bitcoin",
+    "sp500",
+    "nasdaq100",
+    "copper",
+    "dxy",
+    "usd_broad",
+    "vix",
+    "real_yield_10y",
+    "nominal_10y",
+    "ust_2y",
+    "breakeven_10y",
+]
+
+
+@dataclass
+class State:
+    """Options shared by every command."""
+
+    data_files: list[Path] = field(default_factory=list)
+    store_path: Path | None = None
+
+    def store(self) -> Store:
+        """The store (default location unless ``--store`` was given)."""
+        return Store(self.store_path)
+
+    def repository(self) -> DataRepository:
+        """A repository over user files, the store and the bundled data."""
+        return DataRepository(store=self.store(), user_files=self.data_files)
+
+
+def _state(ctx: typer.Context) -> State:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, State)
+    return obj
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
+
+
+def print_json(payload: Any) -> None:
+    """Print ``payload`` as JSON (NaN becomes null)."""
+    sys.stdout.write(json.dumps(payload, default=_json_default, indent=2, allow_nan=False) + "\n")
+
+
+def _fmt(value: float | None, *, pct: bool = False, digits: int = 2) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{value:+.1%}" if pct else f"{value:,.{digits}f}"
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    data: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--data", help="CSV/Parquet file of your own series (date + value columns); repeatable."
+        ),
+    ] = None,
+    store: Annotated[
+        Path | None,
+        typer.Option(
+            "--store", help="DuckDB store file (default: $HAVENFLOW_HOME or the user data dir)."
+        ),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens.")] = False,
+) -> None:
+    """Havenflow: test and monitor cross-asset rotation claims with data."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(message)s",
+        handlers=[RichHandler(console=err_console, show_path=False)],
+        force=True,
+    )
+    ctx.obj = State(data_files=list(data or []), store_path=store)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    console.print(f"havenflow {__version__}")
+
+
+@data_app.command("list")
+def data_list(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List every series: id, name, source, first and last date, rows, and where it came from."""
+    repo = _state(ctx).repository()
+    stored = repo.store.summary().set_index("series_id") if repo.store is not None else None
+    rows: list[dict[str, Any]] = []
+    for sid in repo.ids():
+        spec = repo.spec(sid)
+        source = ", ".join(f"{s.source}:{s.symbol}" for s in spec.sources) or "bundled only"
+        row: dict[str, Any] = {
+            "id": sid,
+            "name": spec.name,
+            "kind": spec.kind,
+            "calendar": spec.calendar,
+            "live_source": source,
+            "licence": spec.licence,
+        }
+        if stored is not None and sid in stored.index:
+            rec = stored.loc[sid].to_dict()
+            row.update(
+                origin="store",
+                first=pd.Timestamp(rec["first"]).date().isoformat(),
+                last=pd.Timestamp(rec["last"]).date().isoformat(),
+                rows=int(rec["rows"]),
+            )
+        elif sid in embedded_ids():
+            values = embedded_series(sid)
+            row.update(
+                origin="embedded",
+                first=values.index[0].date().isoformat(),
+                last=values.index[-1].date().isoformat(),
+                rows=len(values),
+            )
+        else:
+            row.update(origin="missing", first=None, last=None, rows=0)
+        rows.append(row)
+    for sid in repo.user_ids():  # series from --data files come last, marked as such
+        loaded = repo.load(sid)
+        rows = [r for r in rows if r["id"] != sid]
+        rows.append(
+            {
+                "id": sid,
+                "name": loaded.spec.name,
+                "kind": loaded.spec.kind,
+                "calendar": loaded.spec.calendar,
+                "live_source": "user file",
+                "licence": "user",
+                "origin": "user",
+                "first": loaded.first.date().isoformat(),
+                "last": loaded.last.date().isoformat(),
+                "rows": len(loaded.values),
+            }
+        )
+    if as_json:
+        print_json({"series": rows})
+        return
+    table = Table(title="havenflow series", header_style="bold")
+    table.add_column("id", no_wrap=True)
+    table.add_column("live source", overflow="fold")
+    table.add_column("first", no_wrap=True)
+    table.add_column("last", no_wrap=True)
+    table.add_column("rows", justify="right")
+    table.add_column("origin", no_wrap=True)
+    for r in rows:
+        origin = {"missing": "[red]missing[/]", "store": "[green]store[/]"}.get(
+            r["origin"], r["origin"]
+        )
+        table.add_row(
+            r["id"], r["live_source"], r["first"] or "—", r["last"] or "—", str(r["rows"]), origin
+        )
+    console.print(table)
+    console.print(
+        "[dim]origin: store = fetched or imported; embedded = bundled sample "
+        "(see DATA-NOTICE.md; refresh with `havenflow data update`)[/]"
+    )
+
+
+@data_app.command("show")
+def data_show(
+    ctx: typer.Context,
+    series_id: Annotated[str, typer.Argument(help="Series id.")],
+    asof: Annotated[
+        str | None, typer.Option(help="Only values known on or before this date.")
+    ] = None,
+    tail: Annotated[int, typer.Option(help="How many last values to print.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show one series: its spec, its range and its last values."""
+    loaded = _state(ctx).repository().load(series_id, asof)
+    spec = loaded.spec
+    last_values = loaded.values.tail(tail)
+    info = {
+        "id": spec.id,
+        "name": spec.name,
+        "kind": spec.kind,
+        "unit": spec.unit,
+        "calendar": spec.calendar,
+        "known_lag_days": spec.known_lag_days,
+        "origin": loaded.origin,
+        "detail": loaded.detail,
+        "first": loaded.first.date().isoformat(),
+        "last": loaded.last.date().isoformat(),
+        "rows": len(loaded.values),
+        "attribution": spec.attribution,
+        "values": [
+            {"date": d.date().isoformat(), "value": float(v)}
+            for d, v in zip(last_values.index, last_values.to_numpy(), strict=True)
+        ],
+    }
+    if as_json:
+        print_json(info)
+        return
+    table = Table(title=f"{spec.id}: {spec.name}", show_header=False)
+    for key in (
+        "kind",
+        "unit",
+        "calendar",
+        "known_lag_days",
+        "origin",
+        "detail",
+        "first",
+        "last",
+        "rows",
+        "attribution",
+    ):
+        table.add_row(key, str(info[key]))
+    console.print(table)
+    values = Table(header_style="bold")
+    values.add_column("date")
+    values.add_column("value", justify="right")
+    for d, v in zip(last_values.index, last_values.to_numpy(), strict=True):
+        values.add_row(d.date().isoformat(), f"{v:,.4f}")
+    console.print(values)
+
+
+@data_app.command("export")
+def data_export(
+    ctx: typer.Context,
+    series_ids: Annotated[list[str], typer.Argument(help="Series ids.")],
+    out: Annotated[Path, typer.Option("--out", help="Output file (.csv or .parquet).")],
+    freq: Annotated[
+        str | None,
+        typer.Option(help="Align onto D, B, W or M (point-in-time); default: raw long format."),
+    ] = None,
+    asof: Annotated[
+        str | None, typer.Option(help="Only values known on or before this date.")
+    ] = None,
+) -> None:
+    """Export series: raw (long format) or aligned onto one calendar (wide)."""
+    repo = _state(ctx).repository()
+    loaded = repo.load_many(series_ids, asof)
+    if freq is not None:
+        if freq not in FREQUENCIES:
+            raise HavenflowError(f"--freq must be one of {list(FREQUENCIES)}, got {freq!r}")
+        frame = align(
+            {k: v.values for k, v in loaded.items()},
+            freq,  # type: ignore[arg-type]
+            specs={k: v.spec for k, v in loaded.items()},
+            end=asof,
+        )
+        frame = frame.reset_index()
+    else:
+        frame = pd.concat(
+            [
+                pd.DataFrame(
+                    {
+                        "series_id": k,
+                        "date": v.values.index,
+                        "value": v.values.to_numpy(),
+                        "origin": v.origin,
+                    }
+                )
+                for k, v in loaded.items()
+            ],
+            ignore_index=True,
+        )
+    if out.suffix.lower() in {".parquet", ".pq"}:
+        frame.to_parquet(out, index=False)
+    else:
+        frame.to_csv(out, index=False, date_format="%Y-%m-%d")
+    console.print(f"wrote {len(frame)} rows to {out}")
+
+
+@data_app.command("import")
+def data_import(
+    ctx: typer.Context,
+    file: Annotated[
+        Path, typer.Argument(help="CSV or Parquet file: a date column and value columns.")
+    ],
+    name: Annotated[str | None, typer.Option(help="Series id (for one value column).")] = None,
+    column: Annotated[str | None, typer.Option(help="Value column to import.")] = None,
+    kind: Annotated[
+        str, typer.Option(help="price, index_level, yield_pct, rate_pct, spread_pct, money_stock.")
+    ] = "price",
+    replace_catalog: Annotated[bool, typer.Option(help="Allow overriding a catalog id.")] = False,
+) -> None:
+    """Import your own series into the store (all or nothing)."""
+    results = import_file(
+        _state(ctx).store(),
+        file,
+        name=name,
+        column=column,
+        kind=kind,
+        replace_catalog=replace_catalog,
+    )
+    for r in results:
+        console.print(
+            f"imported [bold]{r.series_id}[/]: {r.rows} rows, {r.first} .. {r.last}"
+            + (f" ({r.dropped_missing} empty cells dropped)" if r.dropped_missing else "")
+        )
+
+
+@data_app.command("update")
+def data_update(
+    ctx: typer.Context,
+    series_ids: Annotated[
+        list[str] | None, typer.Argument(help="Ids (default: every live series).")
+    ] = None,
+    full: Annotated[bool, typer.Option(help="Re-fetch whole histories.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Fetch what is new from the live sources; write everything in one transaction."""
+    store = _state(ctx).store()
+    ids = series_ids or [s.id for s in load_catalog().values() if s.sources]
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        disable=as_json,
+    ) as progress:
+        tasks = {sid: progress.add_task(f"{sid}: waiting", total=1) for sid in ids}
+
+        def on_progress(sid: str, stage: str) -> None:
+            done = stage in {"done", "failed"}
+            colour = {"failed": "[red]failed[/]", "done": "[green]done[/]"}.get(stage, stage)
+            progress.update(tasks[sid], description=f"{sid}: {colour}", completed=1 if done else 0)
+
+        outcomes = update_store(store, ids, full=full, on_progress=on_progress)
+    if as_json:
+        print_json({"store": str(store.path), "series": [o.__dict__ for o in outcomes]})
+    else:
+        table = Table(title=f"update of {store.path}", header_style="bold")
+        for col in ("id", "status", "new rows", "source", "message"):
+            table.add_column(col, overflow="fold")
+        for o in outcomes:
+            table.add_row(o.series_id, o.status, str(o.new_rows), o.source or "—", o.message)
+        console.print(table)
+    if any(o.status == "failed" for o in outcomes):
+        raise typer.Exit(1)
+
+
+@app.command()
+def summary(
+    ctx: typer.Context,
+    asof: Annotated[str | None, typer.Option(help="As of this date (point-in-time).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Summarise the universe as of a date: last value, 1M/3M/1Y moves, all-time high."""
+    repo = _state(ctx).repository()
+    loaded = repo.load_many(SUMMARY_IDS, asof)
+    when = pd.Timestamp(asof) if asof else max(v.last for v in loaded.values())
+    result = overview(
+        {k: v.values for k, v in loaded.items()}, {k: v.spec for k, v in loaded.items()}, when
+    )
+    if as_json:
+        payload = result.to_dict()
+        for asset in payload["assets"]:
+            asset["origin"] = loaded[asset["id"]].origin
+        print_json(payload)
+        return
+    table = Table(title=f"havenflow summary as of {result.asof}", header_style="bold")
+    for col in (
+        "id",
+        "last date",
+        "last",
+        *WINDOWS,
+        "all-time high",
+        "high date",
+        "from high",
+        "origin",
+    ):
+        table.add_column(col, justify="left" if col in {"id", "origin"} else "right")
+    for a in result.assets:
+        pct = a.move_unit == "return"
+        moves = [_fmt(a.moves[w], pct=pct) + ("" if pct else " pp") for w in WINDOWS]
+        table.add_row(
+            a.id,
+            a.last_date,
+            _fmt(a.last),
+            *moves,
+            _fmt(a.high),
+            a.high_date,
+            _fmt(a.from_high, pct=True),
+            loaded[a.id].origin,
+        )
+    console.print(table)
+    stale = [
+        f"{a.id} ({a.last_date})"
+        for a in result.assets
+        if pd.Timestamp(a.last_date) < when - pd.Timedelta(days=10)
+    ]
+    if stale:
+        console.print(
+            f"[yellow]stale: no value in the 10 days before {result.asof} for {', '.join(stale)}[/]"
+        )
+    console.print(
+        "[dim]moves: simple returns; yields in percentage points (pp). "
+        "Bundled market closes are sample data: see DATA-NOTICE.md.[/]"
+    )
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    try:
+        app()
+    except HavenflowError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Data layer: catalog-backed loading, live sources, the embedded store, and alignment."""

@@ -1,0 +1,1 @@
+"""Bundled data files (Parquet and manifest); not code."""

@@ -1,0 +1,152 @@
+"""Where a series' values come from: user files, the store, or the bundled data.
+
+:class:`DataRepository` is what the analytics, report and CLI ask for data. For each id it
+looks, in order, at series from ``--data`` files, at the store, and at the bundled dataset, and
+says which one answered (``origin``), so that nobody mistakes a stale bundled close for a fresh
+one. ``asof`` truncates to what was known on that date.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, cast
+
+import pandas as pd
+
+from havenflow.catalog import Kind, SeriesSpec, get_spec, load_catalog, user_spec
+from havenflow.data.align import known_dates
+from havenflow.data.embedded import embedded_ids, embedded_series
+from havenflow.data.store import Store
+from havenflow.data.validate import read_series_file
+from havenflow.exceptions import InsufficientDataError, UnknownSeriesError
+
+__all__ = ["DataRepository", "LoadedSeries", "Origin"]
+
+logger = logging.getLogger(__name__)
+
+Origin = Literal["user", "store", "embedded"]
+
+
+@dataclass(frozen=True)
+class LoadedSeries:
+    """A series' values with their spec and where they came from."""
+
+    spec: SeriesSpec
+    values: pd.Series
+    origin: Origin
+    detail: str
+
+    @property
+    def first(self) -> pd.Timestamp:
+        """First date."""
+        return pd.Timestamp(self.values.index[0])
+
+    @property
+    def last(self) -> pd.Timestamp:
+        """Last date."""
+        return pd.Timestamp(self.values.index[-1])
+
+
+@dataclass
+class DataRepository:
+    """Loads series by id from user files, the store and the bundled data, in that order.
+
+    Parameters
+    ----------
+    store
+        The DuckDB store, or ``None`` to use bundled (and user) data only.
+    user_files
+        Files given with ``--data``: each value column becomes a series named after it.
+    """
+
+    store: Store | None = None
+    user_files: Sequence[Path] = ()
+    _user: dict[str, LoadedSeries] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for path in self.user_files:
+            parsed = read_series_file(path, positive=False)
+            for column, values in parsed.series.items():
+                spec = user_spec(column, name=f"{column} from {path.name}")
+                self._user[column] = LoadedSeries(spec, values, "user", str(path))
+
+    def spec(self, series_id: str) -> SeriesSpec:
+        """The spec of ``series_id``: user file, catalog, or the store's metadata."""
+        if series_id in self._user:
+            return self._user[series_id].spec
+        try:
+            return get_spec(series_id)
+        except UnknownSeriesError:
+            meta = self.store.metadata().get(series_id) if self.store is not None else None
+            if meta is None:
+                raise
+            return user_spec(
+                series_id,
+                kind=cast(Kind, meta.get("kind") or "price"),
+                name=str(meta.get("name") or series_id),
+            )
+
+    def user_ids(self) -> list[str]:
+        """Ids of the series read from ``--data`` files."""
+        return list(self._user)
+
+    def ids(self) -> list[str]:
+        """Every id that can be loaded: catalog, stored and user series."""
+        out = list(load_catalog())
+        if self.store is not None:
+            out += [s for s in self.store.metadata() if s not in out]
+        out += [s for s in self._user if s not in out]
+        return out
+
+    def load(self, series_id: str, asof: str | pd.Timestamp | None = None) -> LoadedSeries:
+        """Load one series, truncated to what was known on ``asof`` (if given).
+
+        Raises
+        ------
+        UnknownSeriesError
+            If no source has the id.
+        InsufficientDataError
+            If the series has no value known on or before ``asof``.
+        """
+        loaded = self._load_full(series_id)
+        if asof is None:
+            return loaded
+        cutoff = pd.Timestamp(asof)
+        spec = loaded.spec
+        known = known_dates(
+            pd.DatetimeIndex(loaded.values.index), spec.calendar, spec.known_lag_days
+        )
+        mask = known <= cutoff.to_datetime64()
+        if not mask.any():
+            raise InsufficientDataError(
+                f"series {series_id!r} has no value known on or before {cutoff.date()} "
+                f"(it starts {loaded.first.date()})"
+            )
+        return LoadedSeries(spec, loaded.values[mask], loaded.origin, loaded.detail)
+
+    def load_many(
+        self, series_ids: Iterable[str], asof: str | pd.Timestamp | None = None
+    ) -> dict[str, LoadedSeries]:
+        """Load several series (see :meth:`load`)."""
+        return {sid: self.load(sid, asof) for sid in series_ids}
+
+    def _load_full(self, series_id: str) -> LoadedSeries:
+        if series_id in self._user:
+            return self._user[series_id]
+        spec = self.spec(series_id)
+        if self.store is not None:
+            stored = self.store.read(series_id)
+            if stored is not None:
+                return LoadedSeries(spec, stored, "store", str(self.store.path))
+        if series_id in embedded_ids():
+            logger.info("%s: not in the store; using the bundled data", series_id)
+            return LoadedSeries(
+                spec, embedded_series(series_id), "embedded", "bundled with havenflow"
+            )
+        raise UnknownSeriesError(
+            f"series {series_id!r} has no data: it is not in the store and not bundled; "
+            f"run `havenflow data update {series_id}`"
+        )

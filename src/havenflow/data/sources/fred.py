@@ -1,0 +1,138 @@
+"""FRED (Federal Reserve Bank of St. Louis).
+
+Without a key, the public CSV download ``fredgraph.csv`` (no registration). With ``FRED_API_KEY``
+set (or ``api_key`` passed), the JSON API ``fred/series/observations``. Missing observations
+(FRED writes ``.``) are dropped.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from dataclasses import dataclass
+from datetime import date
+
+import httpx
+import numpy as np
+import pandas as pd
+
+from havenflow.data.sources.base import (
+    HttpSource,
+    RetryableSourceError,
+    clip_dates,
+    frame_from_pairs,
+    looks_like_html,
+)
+
+__all__ = ["FredSource"]
+
+CSV_URL = "https://fred.stlouisfed.org/graph/fredgraph.csv"
+API_URL = "https://api.stlouisfed.org/fred/series/observations"
+
+
+def _numbers(raw: pd.Series) -> np.ndarray:
+    text = raw.astype(str).str.strip()
+    return pd.to_numeric(text.where(~text.isin({".", ""})), errors="coerce").to_numpy(dtype=float)
+
+
+@dataclass
+class FredSource(HttpSource):
+    """FRED series by id (``DFII10``, ``M2SL``...)."""
+
+    name: str = "fred"
+    api_key: str | None = None
+
+    def fetch(self, symbol: str, start: date | None, end: date | None) -> pd.DataFrame:
+        """Return FRED observations of ``symbol`` between ``start`` and ``end``."""
+        key = self.api_key or os.environ.get("FRED_API_KEY")
+        if key:
+            return self._fetch_api(symbol, start, end, key)
+        return self._fetch_csv(symbol, start, end)
+
+    def _fetch_csv(self, symbol: str, start: date | None, end: date | None) -> pd.DataFrame:
+        params = {"id": symbol}
+        if start is not None:
+            params["cosd"] = start.isoformat()
+        if end is not None:
+            params["coed"] = end.isoformat()
+
+        def parse(response: httpx.Response) -> pd.DataFrame:
+            if looks_like_html(response):
+                raise self._error(
+                    "served an HTML page instead of CSV (unknown series id?)",
+                    symbol,
+                    response.url,
+                    response.status_code,
+                )
+            text = response.text
+            if not text.strip():
+                raise RetryableSourceError(
+                    "empty body", source=self.name, symbol=symbol, url=str(response.url)
+                )
+            if not text.endswith("\n"):
+                # FRED always ends its CSV with a newline: anything else was cut off in transit.
+                raise RetryableSourceError(
+                    "truncated CSV body (no final newline)",
+                    source=self.name,
+                    symbol=symbol,
+                    url=str(response.url),
+                )
+            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+            columns = [c.strip() for c in frame.columns]
+            if (
+                len(columns) != 2
+                or columns[0].lower() not in {"observation_date", "date"}
+                or (columns[1].upper() != symbol.upper())
+            ):
+                raise self._error(
+                    f"unexpected CSV header {columns}; expected ['observation_date', {symbol!r}]",
+                    symbol,
+                    response.url,
+                    response.status_code,
+                )
+            dates = pd.to_datetime(frame.iloc[:, 0], format="ISO8601", errors="coerce")
+            if dates.isna().any():
+                bad = frame.iloc[int(np.flatnonzero(dates.isna().to_numpy())[0]), 0]
+                raise self._error(f"unparseable date {bad!r} in CSV", symbol, response.url)
+            values = _numbers(frame.iloc[:, 1])
+            keep = ~np.isnan(values)
+            return frame_from_pairs(pd.DatetimeIndex(dates[keep]), values[keep])
+
+        return clip_dates(self.request(CSV_URL, symbol, parse, params), start, end)
+
+    def _fetch_api(
+        self, symbol: str, start: date | None, end: date | None, key: str
+    ) -> pd.DataFrame:
+        params = {"series_id": symbol, "api_key": key, "file_type": "json"}
+        if start is not None:
+            params["observation_start"] = start.isoformat()
+        if end is not None:
+            params["observation_end"] = end.isoformat()
+
+        def parse(response: httpx.Response) -> pd.DataFrame:
+            if looks_like_html(response):
+                raise self._error("served an HTML page instead of JSON", symbol, response.url)
+            try:
+                payload = json.loads(response.text)
+            except json.JSONDecodeError as exc:
+                raise RetryableSourceError(
+                    f"truncated or invalid JSON body ({exc.msg} at {exc.pos})",
+                    source=self.name,
+                    symbol=symbol,
+                    url=str(response.url),
+                ) from exc
+            if not isinstance(payload, dict) or "observations" not in payload:
+                raise self._error("unexpected JSON: no 'observations' field", symbol, response.url)
+            rows = payload["observations"]
+            try:
+                dates = pd.to_datetime([r["date"] for r in rows], format="ISO8601")
+                values = _numbers(pd.Series([r["value"] for r in rows], dtype=str))
+            except (KeyError, TypeError, ValueError) as exc:
+                raise self._error(
+                    f"unexpected observation record ({exc})", symbol, response.url
+                ) from exc
+            keep = ~np.isnan(values)
+            return frame_from_pairs(dates[keep], values[keep])
+
+        return clip_dates(self.request(API_URL, symbol, parse, params), start, end)

@@ -1,0 +1,308 @@
+"""The embedded DuckDB store: observations and series metadata, written atomically.
+
+One file (``store.duckdb``) under the user's data directory (``platformdirs``), or under
+``$HAVENFLOW_HOME`` when set. Tables:
+
+- ``observations(series_id, date, value, source, fetched_at)``, one row per series and date;
+- ``series_meta(series_id, name, kind, unit, calendar, source, symbol, licence, attribution,
+  origin, updated_at)``.
+
+Every :meth:`Store.write` is one transaction: a write that fails, or a process killed half-way,
+leaves the store exactly as it was. DuckDB lets one process write at a time; a second writer
+waits up to ``busy_timeout`` seconds and then gets :class:`StoreBusyError`. Connections are
+opened per operation so that the lock is held only while writing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import platformdirs
+
+from havenflow.catalog import SeriesSpec
+from havenflow.exceptions import DataValidationError, StoreBusyError, StoreError
+
+__all__ = ["ObservationBatch", "Store", "default_home"]
+
+logger = logging.getLogger(__name__)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS observations (
+    series_id VARCHAR NOT NULL,
+    date DATE NOT NULL,
+    value DOUBLE NOT NULL,
+    source VARCHAR NOT NULL,
+    fetched_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS series_meta (
+    series_id VARCHAR PRIMARY KEY,
+    name VARCHAR, kind VARCHAR, unit VARCHAR, calendar VARCHAR,
+    source VARCHAR, symbol VARCHAR, licence VARCHAR, attribution VARCHAR,
+    origin VARCHAR, known_lag_days INTEGER, updated_at TIMESTAMP
+);
+"""
+
+
+def default_home() -> Path:
+    """The data directory: ``$HAVENFLOW_HOME`` or the platform's user data directory."""
+    env = os.environ.get("HAVENFLOW_HOME")
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_data_dir("havenflow", appauthor=False))
+
+
+@dataclass(frozen=True)
+class ObservationBatch:
+    """Values of one series to write, with where they came from.
+
+    Attributes
+    ----------
+    spec
+        The series' catalog (or user) entry, stored as its metadata.
+    values
+        Float values on a sorted unique DatetimeIndex.
+    source
+        ``fred``, ``yahoo``, ``coinbase``, ``stooq`` or ``user:<file>``.
+    symbol
+        The provider's symbol (or the column of a user file).
+    """
+
+    spec: SeriesSpec
+    values: pd.Series
+    source: str
+    symbol: str
+
+
+class Store:
+    """The DuckDB store at ``path`` (default: ``default_home() / "store.duckdb"``).
+
+    Parameters
+    ----------
+    path
+        Database file; created, with its directory, on the first write.
+    busy_timeout
+        Seconds to wait for another process's write lock before :class:`StoreBusyError`.
+    """
+
+    def __init__(self, path: str | Path | None = None, *, busy_timeout: float = 10.0) -> None:
+        self.path = Path(path) if path is not None else default_home() / "store.duckdb"
+        self.busy_timeout = busy_timeout
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+
+    @property
+    def exists(self) -> bool:
+        """Whether the database file exists yet."""
+        return self.path.exists()
+
+    @contextlib.contextmanager
+    def _connect(self, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + self.busy_timeout
+        delay = 0.05
+        while True:
+            try:
+                con = duckdb.connect(str(self.path), read_only=read_only)
+                break
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
+                    raise StoreError(f"cannot open store {self.path}: {exc}") from exc
+                if time.monotonic() >= deadline:
+                    raise StoreBusyError(
+                        f"store busy: another process is writing to {self.path}; "
+                        "try again when it has finished"
+                    ) from exc
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+            except duckdb.Error as exc:
+                raise StoreError(f"cannot open store {self.path}: {exc}") from exc
+        try:
+            if not read_only:
+                con.execute(SCHEMA)
+            yield con
+        finally:
+            con.close()
+
+    def _has_tables(self, con: duckdb.DuckDBPyConnection) -> bool:
+        row = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'observations'"
+        ).fetchone()
+        return bool(row and row[0])
+
+    def read(
+        self,
+        series_id: str,
+        start: str | pd.Timestamp | None = None,
+        end: str | pd.Timestamp | None = None,
+    ) -> pd.Series | None:
+        """Return the stored values of ``series_id`` (``None`` if the store has none)."""
+        if not self.exists:
+            return None
+        query = "SELECT date, value FROM observations WHERE series_id = ?"
+        params: list[object] = [series_id]
+        if start is not None:
+            query += " AND date >= ?"
+            params.append(pd.Timestamp(start).date())
+        if end is not None:
+            query += " AND date <= ?"
+            params.append(pd.Timestamp(end).date())
+        query += " ORDER BY date"
+        with self._connect(read_only=True) as con:
+            if not self._has_tables(con):
+                return None
+            frame = con.execute(query, params).df()
+        if frame.empty:
+            return None
+        index = pd.DatetimeIndex(pd.to_datetime(frame["date"]), name="date").as_unit("ns")
+        return pd.Series(frame["value"].to_numpy(dtype=float), index=index, name=series_id)
+
+    def last_dates(self) -> dict[str, pd.Timestamp]:
+        """The last stored date of every series."""
+        if not self.exists:
+            return {}
+        with self._connect(read_only=True) as con:
+            if not self._has_tables(con):
+                return {}
+            rows = con.execute(
+                "SELECT series_id, max(date) FROM observations GROUP BY series_id"
+            ).fetchall()
+        return {str(sid): pd.Timestamp(last) for sid, last in rows}
+
+    def summary(self) -> pd.DataFrame:
+        """Per stored series: first and last date, rows, source, origin and update time."""
+        columns = ["series_id", "first", "last", "rows", "source", "origin", "updated_at"]
+        if not self.exists:
+            return pd.DataFrame(columns=columns)
+        with self._connect(read_only=True) as con:
+            if not self._has_tables(con):
+                return pd.DataFrame(columns=columns)
+            return con.execute(
+                """
+                SELECT o.series_id, min(o.date) AS first, max(o.date) AS last,
+                       count(*) AS rows, any_value(m.source) AS source,
+                       any_value(m.origin) AS origin, any_value(m.updated_at) AS updated_at
+                FROM observations o LEFT JOIN series_meta m USING (series_id)
+                GROUP BY o.series_id ORDER BY o.series_id
+                """
+            ).df()
+
+    def metadata(self) -> dict[str, dict[str, object]]:
+        """Stored metadata rows by series id (user-imported series live only here)."""
+        if not self.exists:
+            return {}
+        with self._connect(read_only=True) as con:
+            if not self._has_tables(con):
+                return {}
+            frame = con.execute("SELECT * FROM series_meta").df()
+        return {
+            str(r["series_id"]): {str(k): v for k, v in r.items()}
+            for r in frame.to_dict(orient="records")
+        }
+
+    def write(self, batches: Mapping[str, ObservationBatch] | list[ObservationBatch]) -> int:
+        """Upsert every batch in ONE transaction; return the number of rows written.
+
+        Stored values on the dates of a batch are replaced (revisions); other dates are kept.
+
+        Raises
+        ------
+        DataValidationError
+            If a batch has duplicate, unsorted or missing values (nothing is written).
+        StoreBusyError
+            If another process holds the write lock for longer than ``busy_timeout``.
+        """
+        items = list(batches.values()) if isinstance(batches, Mapping) else list(batches)
+        staged = []
+        now = datetime.now(UTC).replace(tzinfo=None)
+        for batch in items:
+            values = batch.values
+            if not isinstance(values.index, pd.DatetimeIndex):
+                raise DataValidationError(f"{batch.spec.id}: index must be a DatetimeIndex")
+            if values.index.has_duplicates or not values.index.is_monotonic_increasing:
+                raise DataValidationError(f"{batch.spec.id}: dates must be sorted and unique")
+            if values.isna().any():
+                raise DataValidationError(
+                    f"{batch.spec.id}: missing value on {values.index[values.isna()][0].date()}"
+                )
+            staged.append(
+                pd.DataFrame(
+                    {
+                        "series_id": batch.spec.id,
+                        "date": values.index.as_unit("us").normalize(),
+                        "value": values.to_numpy(dtype=float),
+                        "source": batch.source,
+                        "fetched_at": now,
+                    }
+                )
+            )
+        if not staged:
+            return 0
+        frame = pd.concat(staged, ignore_index=True)
+        meta = pd.DataFrame(
+            [
+                {
+                    "series_id": b.spec.id,
+                    "name": b.spec.name,
+                    "kind": b.spec.kind,
+                    "unit": b.spec.unit,
+                    "calendar": b.spec.calendar,
+                    "source": b.source,
+                    "symbol": b.symbol,
+                    "licence": b.spec.licence,
+                    "attribution": b.spec.attribution,
+                    "origin": "user" if b.spec.licence == "user" else "live",
+                    "known_lag_days": b.spec.known_lag_days,
+                    "updated_at": now,
+                }
+                for b in items
+            ]
+        )
+        with self._connect(read_only=False) as con:
+            con.register("staged", frame)
+            con.register("staged_meta", meta)
+            con.execute("BEGIN TRANSACTION")
+            try:
+                con.execute(
+                    """
+                    DELETE FROM observations AS o USING staged AS s
+                    WHERE o.series_id = s.series_id AND o.date = CAST(s.date AS DATE)
+                    """
+                )
+                con.execute(
+                    """
+                    INSERT INTO observations
+                    SELECT series_id, CAST(date AS DATE), value, source, fetched_at FROM staged
+                    """
+                )
+                con.execute("INSERT OR REPLACE INTO series_meta SELECT * FROM staged_meta")
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        logger.info("wrote %d observations of %d series to %s", len(frame), len(items), self.path)
+        return len(frame)
+
+    def delete(self, series_id: str) -> int:
+        """Remove a series and its metadata in one transaction; return rows removed."""
+        if not self.exists:
+            return 0
+        with self._connect(read_only=False) as con:
+            con.execute("BEGIN TRANSACTION")
+            row = con.execute(
+                "SELECT count(*) FROM observations WHERE series_id = ?", [series_id]
+            ).fetchone()
+            con.execute("DELETE FROM observations WHERE series_id = ?", [series_id])
+            con.execute("DELETE FROM series_meta WHERE series_id = ?", [series_id])
+            con.execute("COMMIT")
+        return int(row[0]) if row else 0

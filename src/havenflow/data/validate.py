@@ -1,0 +1,299 @@
+"""Reading and validating tabular series files (CSV or Parquet).
+
+Used for user imports (``havenflow data import``, ``--data``) and for building the bundled
+dataset, so that both apply the same rules. A file is a date column and one or more value
+columns. The rules, each failing with a :class:`DataValidationError` that names the file, the
+line (CSV; "row" for Parquet) and the column:
+
+- the file exists, is not empty, and is UTF-8 (a UTF-8 or UTF-16 byte-order mark is accepted);
+- the date column parses as ISO-like dates, with no time of day other than midnight;
+- no date appears twice;
+- every value is a finite number (empty cells are missing values and are dropped, and counted);
+- prices, index levels and money stocks are strictly positive.
+
+Rows that are not in date order are sorted, with a :class:`DataWarning` (exports from many
+sites are newest-first); nothing else is repaired.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from havenflow.exceptions import DataValidationError, DataWarning
+
+__all__ = ["ParsedFile", "read_series_file", "validate_series"]
+
+logger = logging.getLogger(__name__)
+
+_DATE_NAMES = ("date", "observation_date", "time", "timestamp", "day")
+_MISSING_TOKENS = frozenset({"", ".", "na", "nan", "null", "n/a", "#n/a"})
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    """The validated content of a series file.
+
+    Attributes
+    ----------
+    path
+        The file that was read.
+    series
+        One float Series per value column, indexed by a sorted, unique DatetimeIndex named ``date``.
+    dropped_missing
+        Per column, how many empty cells were dropped.
+    """
+
+    path: Path
+    series: dict[str, pd.Series]
+    dropped_missing: dict[str, int]
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    if not raw.strip():
+        raise DataValidationError(f"{path}: the file is empty")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DataValidationError(
+            f"{path}, line {line}: the file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at "
+            f"offset {exc.start}); save it as UTF-8 and try again"
+        ) from exc
+
+
+def _read_raw_frame(path: Path) -> tuple[pd.DataFrame, str]:
+    """Read every cell as text; return the frame and the word for a row ("line" or "row")."""
+    if not path.exists():
+        raise DataValidationError(f"{path}: no such file")
+    if path.is_dir():
+        raise DataValidationError(f"{path}: is a directory, expected a CSV or Parquet file")
+    suffix = path.suffix.lower()
+    if suffix in {".parquet", ".pq"}:
+        try:
+            frame = pd.read_parquet(path)
+        except Exception as exc:
+            raise DataValidationError(f"{path}: not a readable Parquet file ({exc})") from exc
+        if frame.empty:
+            raise DataValidationError(f"{path}: the file has no rows")
+        if not isinstance(frame.index, pd.RangeIndex):
+            frame = frame.reset_index()
+        return frame, "row"
+    text = _decode(path, path.read_bytes())
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True
+        )
+    except pd.errors.ParserError as exc:
+        raise DataValidationError(f"{path}: not a well-formed CSV file ({exc})") from exc
+    except pd.errors.EmptyDataError as exc:
+        raise DataValidationError(f"{path}: the file is empty") from exc
+    if frame.empty:
+        raise DataValidationError(f"{path}: the file has a header but no data rows")
+    return frame, "line"
+
+
+def _row_label(word: str, position: int) -> str:
+    # CSV: line 1 is the header, so data row i (0-based) is on line i + 2.
+    return f"line {position + 2}" if word == "line" else f"row {position + 1}"
+
+
+def _find_date_column(path: Path, frame: pd.DataFrame, date_column: str | None) -> str:
+    if date_column is not None:
+        if date_column not in frame.columns:
+            raise DataValidationError(
+                f"{path}: no column {date_column!r}; columns are {list(frame.columns)}"
+            )
+        return date_column
+    for col in frame.columns:
+        if str(col).strip().lower() in _DATE_NAMES:
+            return str(col)
+    raise DataValidationError(
+        f"{path}: no date column; expected one named one of {_DATE_NAMES}, "
+        f"got columns {list(frame.columns)}"
+    )
+
+
+def _parse_dates(path: Path, values: pd.Series, column: str, word: str) -> pd.DatetimeIndex:
+    if pd.api.types.is_datetime64_any_dtype(values):
+        parsed = pd.to_datetime(values)
+    else:
+        text = values.astype(str).str.strip()
+        parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
+        bad = parsed.isna().to_numpy()
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataValidationError(
+                f"{path}, {_row_label(word, i)}, column {column!r}: cannot parse date "
+                f"{text.iloc[i]!r} (expected YYYY-MM-DD)"
+            )
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    index = pd.DatetimeIndex(parsed)
+    not_midnight = index != index.normalize()
+    if not_midnight.any():
+        i = int(np.flatnonzero(not_midnight)[0])
+        raise DataValidationError(
+            f"{path}, {_row_label(word, i)}, column {column!r}: {index[i]} has a time of day; "
+            "havenflow series are daily or coarser, one value per date"
+        )
+    return index.as_unit("ns")
+
+
+def _parse_values(
+    path: Path, values: pd.Series, column: str, word: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return float values (NaN for missing cells) and the mask of missing cells."""
+    if pd.api.types.is_numeric_dtype(values):
+        numbers = values.to_numpy(dtype=float, na_value=np.nan)
+        missing = np.isnan(numbers)
+    else:
+        text = values.astype(str).str.strip()
+        missing = text.str.lower().isin(_MISSING_TOKENS).to_numpy()
+        numbers = pd.to_numeric(text.where(~missing), errors="coerce").to_numpy(dtype=float)
+        bad = np.isnan(numbers) & ~missing
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataValidationError(
+                f"{path}, {_row_label(word, i)}, column {column!r}: "
+                f"{text.iloc[i]!r} is not a number"
+            )
+    infinite = np.isinf(numbers)
+    if infinite.any():
+        i = int(np.flatnonzero(infinite)[0])
+        raise DataValidationError(
+            f"{path}, {_row_label(word, i)}, column {column!r}: value is infinite"
+        )
+    return numbers, missing
+
+
+def validate_series(
+    dates: pd.DatetimeIndex,
+    values: np.ndarray,
+    *,
+    where: str,
+    column: str,
+    positive: bool,
+    row_label: str = "line",
+) -> pd.Series:
+    """Check one already-parsed column and return it as a sorted float Series.
+
+    Parameters
+    ----------
+    dates
+        Observation dates, one per value, in file order.
+    values
+        Float values in file order; NaN marks a missing cell, which is dropped.
+    where
+        The file (or source) name used in messages.
+    column
+        The column name used in messages.
+    positive
+        Whether values must be strictly positive.
+    row_label
+        ``"line"`` (CSV, 1-based with a header line) or ``"row"``.
+
+    Returns
+    -------
+    pandas.Series
+        Float values indexed by a sorted, unique DatetimeIndex named ``date``.
+    """
+    keep = ~np.isnan(values)
+    if not keep.any():
+        raise DataValidationError(f"{where}, column {column!r}: no values (every cell is empty)")
+    positions = np.flatnonzero(keep)
+    kept_dates = dates[keep]
+    kept_values = values[keep]
+    duplicated = kept_dates.duplicated(keep="first")
+    if duplicated.any():
+        j = int(np.flatnonzero(duplicated)[0])
+        first = int(np.flatnonzero(kept_dates == kept_dates[j])[0])
+        raise DataValidationError(
+            f"{where}, {_row_label(row_label, int(positions[j]))}, column {column!r}: duplicate "
+            f"date {kept_dates[j].date()} (first seen on "
+            f"{_row_label(row_label, int(positions[first]))})"
+        )
+    if positive:
+        bad = kept_values <= 0
+        if bad.any():
+            j = int(np.flatnonzero(bad)[0])
+            raise DataValidationError(
+                f"{where}, {_row_label(row_label, int(positions[j]))}, column {column!r}: "
+                f"non-positive value {float(kept_values[j])!r} on {kept_dates[j].date()}; "
+                "prices must be > 0"
+            )
+    series = pd.Series(kept_values, index=kept_dates, name=column, dtype=float)
+    series.index.name = "date"
+    if not series.index.is_monotonic_increasing:
+        warnings.warn(
+            f"{where}: rows of column {column!r} are not in date order; sorted them",
+            DataWarning,
+            stacklevel=3,
+        )
+        series = series.sort_index()
+    return series
+
+
+def read_series_file(
+    path: str | Path,
+    *,
+    date_column: str | None = None,
+    columns: list[str] | None = None,
+    positive: bool = True,
+) -> ParsedFile:
+    """Read and validate a CSV or Parquet file of dated values.
+
+    Parameters
+    ----------
+    path
+        The file. ``.parquet``/``.pq`` is read as Parquet, anything else as CSV.
+    date_column
+        Name of the date column; by default the first column named like a date.
+    columns
+        Value columns to read; by default every other column.
+    positive
+        Whether values must be strictly positive (prices). Pass ``False`` for yields.
+
+    Returns
+    -------
+    ParsedFile
+        The validated series, one per value column.
+
+    Raises
+    ------
+    DataValidationError
+        With the file, line and column of the first problem found.
+    """
+    path = Path(path)
+    frame, word = _read_raw_frame(path)
+    date_col = _find_date_column(path, frame, date_column)
+    value_cols = [str(c) for c in frame.columns if str(c) != date_col]
+    if columns is not None:
+        missing_cols = [c for c in columns if c not in value_cols]
+        if missing_cols:
+            raise DataValidationError(
+                f"{path}: no column(s) {missing_cols}; value columns are {value_cols}"
+            )
+        value_cols = list(columns)
+    if not value_cols:
+        raise DataValidationError(f"{path}: only a date column {date_col!r}; no value columns")
+    dates = _parse_dates(path, frame[date_col], date_col, word)
+    series: dict[str, pd.Series] = {}
+    dropped: dict[str, int] = {}
+    for col in value_cols:
+        numbers, missing = _parse_values(path, frame[col], col, word)
+        series[col] = validate_series(
+            dates, numbers, where=str(path), column=col, positive=positive, row_label=word
+        )
+        dropped[col] = int(missing.sum())
+        if dropped[col]:
+            logger.info("%s: dropped %d empty cells in column %r", path, dropped[col], col)
+    return ParsedFile(path=path, series=series, dropped_missing=dropped)

@@ -1,0 +1,98 @@
+"""The havenflow error hierarchy.
+
+::
+
+    HavenflowError
+    ├── DataValidationError (also a ValueError)   bad file, column, date or value
+    │   └── InsufficientDataError                  too few observations or events
+    ├── UnknownSeriesError (also a KeyError)       an id that is neither in the catalog nor stored
+    ├── SourceError                                a live source failed (source, symbol, URL)
+    └── StoreError                                 the embedded database could not be used
+        └── StoreBusyError                         another process holds the store's write lock
+
+Every message says what was expected and what came, with the file, line, column or date
+where it applies.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DataValidationError",
+    "DataWarning",
+    "HavenflowError",
+    "InsufficientDataError",
+    "SourceError",
+    "StoreBusyError",
+    "StoreError",
+    "UnknownSeriesError",
+]
+
+
+class HavenflowError(Exception):
+    """Base class of every error havenflow raises on purpose."""
+
+
+class DataValidationError(HavenflowError, ValueError):
+    """Input data is malformed: unparseable dates, duplicates, non-numeric or impossible values."""
+
+
+class InsufficientDataError(DataValidationError):
+    """There are too few observations (or events) for the requested computation."""
+
+
+class UnknownSeriesError(HavenflowError, KeyError):
+    """A series id that is neither in the catalog nor in the store nor in user data."""
+
+    def __str__(self) -> str:
+        # KeyError quotes its argument; we want the plain message.
+        return str(self.args[0]) if self.args else ""
+
+
+class SourceError(HavenflowError):
+    """A live data source failed.
+
+    Parameters
+    ----------
+    message
+        What went wrong.
+    source
+        The source name (``fred``, ``yahoo``, ``coinbase``, ``stooq``).
+    symbol
+        The provider's symbol that was requested.
+    url
+        The URL of the failing request, when there was one.
+    status
+        The HTTP status code, when there was a response.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str,
+        symbol: str,
+        url: str | None = None,
+        status: int | None = None,
+    ) -> None:
+        self.source = source
+        self.symbol = symbol
+        self.url = url
+        self.status = status
+        where = f"{source} {symbol!r}"
+        if status is not None:
+            where += f", HTTP {status}"
+        if url is not None:
+            where += f", {url}"
+        super().__init__(f"{message} ({where})")
+
+
+class StoreError(HavenflowError):
+    """The embedded DuckDB store could not be opened, read or written."""
+
+
+class StoreBusyError(StoreError):
+    """Another process is writing to the store; try again when it has finished."""
+
+
+class DataWarning(UserWarning):
+    """Input was usable but was changed on the way in (for example re-sorted)."""
