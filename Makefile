@@ -23,8 +23,8 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 # The main job on the bundled data, offline. Until the HTML report lands it prints the series
 # listing and the point-in-time summary table.
 report: $(VENV)/.installed
-	COLUMNS=$${COLUMNS:-120} $(BIN)/havenflow data list
-	COLUMNS=$${COLUMNS:-120} $(BIN)/havenflow summary
+	COLUMNS=$${COLUMNS:-140} $(BIN)/havenflow data list
+	COLUMNS=$${COLUMNS:-140} $(BIN)/havenflow summary
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks scripts

@@ -125,3 +125,16 @@ def test_summary_json_asof_is_point_in_time(home: Path) -> None:
     assert silver["moves"]["1M"] == pytest.approx(100.925 / base - 1)
     real = next(a for a in doc["assets"] if a["id"] == "real_yield_10y")
     assert real["move_unit"] == "pp"
+
+
+def test_summary_gives_no_move_for_a_series_that_ended_before_the_window(home: Path) -> None:
+    # Default asof is the latest date of any series (bitcoin, 2026-08-21); silver ends 2026-07-10.
+    code, out = run("summary", "--json")
+    assert code == 0, out
+    doc = json.loads(out)
+    assert doc["asof"] == "2026-08-21"
+    silver = next(a for a in doc["assets"] if a["id"] == "silver")
+    assert silver["moves"]["1M"] is None  # not 0.0: the series has no value in the window
+    assert silver["moves"]["3M"] is not None
+    bitcoin = next(a for a in doc["assets"] if a["id"] == "bitcoin")
+    assert bitcoin["moves"]["1M"] is not None

@@ -101,7 +101,8 @@ def overview(
 ) -> Overview:
     """Compute the overview of ``series`` (already truncated to what was known at ``asof``).
 
-    A window whose start precedes a series' first value gets ``None``, never a made-up number.
+    A window whose start precedes a series' first value, or follows its last value, gets
+    ``None``, never a made-up number.
     """
     assets = []
     for sid, values in series.items():
@@ -111,9 +112,10 @@ def overview(
         moves: dict[str, float | None] = {}
         for label, offset in WINDOWS.items():
             start_when = asof - offset
-            base = (
-                _value_on_or_before(values, start_when) if values.index[0] <= start_when else None
-            )
+            # No move when the series does not reach back to the window's start, nor when its
+            # last value precedes the start (a stale series did not move "0%": it is unknown).
+            covers = values.index[0] <= start_when < last_date
+            base = _value_on_or_before(values, start_when) if covers else None
             if base is None:
                 moves[label] = None
             elif spec.is_differenced:
