@@ -82,14 +82,14 @@ def stationary_bootstrap_indices(
 
 
 def _ccf_fft(x_std: np.ndarray, y_std: np.ndarray, max_lag: int) -> np.ndarray:
-    """corr(x_t, y_{t+k}) for k = -max_lag..max_lag; y_std may be 2-D (one row per replicate).
+    """corr(x_t, y_{t+k}) for k = -max_lag..max_lag, along the last axis (rows = replicates).
 
     Both inputs are standardised (mean 0, sd 1); each lag's sum is divided by its number of
     overlapping pairs (n - |k|), as statsmodels' ``ccf(adjusted=True)`` does.
     """
     n = x_std.shape[-1]
     nfft = 1 << int(np.ceil(np.log2(2 * n - 1)))
-    fx = np.fft.rfft(x_std, nfft)
+    fx = np.fft.rfft(x_std, nfft, axis=-1)
     fy = np.fft.rfft(y_std, nfft, axis=-1)
     full = np.fft.irfft(np.conj(fx) * fy, nfft, axis=-1)  # full[k] = sum_t x_t y_{t+k}
     lags = np.arange(-max_lag, max_lag + 1)
@@ -281,7 +281,7 @@ class CrossCorrelation:
             # Paired resampling of (x_t, y_t) by blocks; lagged pairs survive inside blocks.
             xp = _standardise(x[pidx])
             yp = _standardise(y[pidx])
-            boot_best[lo:hi] = lags[np.argmax(np.abs(_batched_ccf(xp, yp, self.max_lag)), axis=1)]
+            boot_best[lo:hi] = lags[np.argmax(np.abs(_ccf_fft(xp, yp, self.max_lag)), axis=1)]
         pvalue = (1.0 + np.sum(null_max >= observed_max)) / (replicates + 1.0)
         k = int(lags[best])
         naive_z = np.sqrt(n - abs(k)) * abs(corr[best])
@@ -307,17 +307,6 @@ class CrossCorrelation:
             seed=seed if isinstance(seed, int) else None,
             null_max=null_max,
         )
-
-
-def _batched_ccf(xs: np.ndarray, ys: np.ndarray, max_lag: int) -> np.ndarray:
-    """Row-wise ``_ccf_fft`` when both inputs are 2-D."""
-    n = xs.shape[-1]
-    nfft = 1 << int(np.ceil(np.log2(2 * n - 1)))
-    full = np.fft.irfft(
-        np.conj(np.fft.rfft(xs, nfft, axis=-1)) * np.fft.rfft(ys, nfft, axis=-1), nfft, axis=-1
-    )
-    lags = np.arange(-max_lag, max_lag + 1)
-    return np.asarray(full[..., lags % nfft] / (n - np.abs(lags)), dtype=float)
 
 
 def cross_correlation(
