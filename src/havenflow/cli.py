@@ -454,6 +454,115 @@ def summary(
     )
 
 
+def _ids(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+@app.command()
+def leadlag(
+    ctx: typer.Context,
+    leader: Annotated[str, typer.Argument(help="Leader id, or several separated by commas.")],
+    follower: Annotated[str, typer.Argument(help="Follower id, or several separated by commas.")],
+    method: Annotated[str, typer.Option(help="xcorr, granger or hy.")] = "xcorr",
+    max_lag: Annotated[
+        int | None, typer.Option(help="Largest lag in bars (default D 120, W 26, M 12).")
+    ] = None,
+    freq: Annotated[str, typer.Option(help="D (trading days), W or M.")] = "D",
+    rolling: Annotated[bool, typer.Option(help="Scan in 1-year windows stepped monthly.")] = False,
+    window: Annotated[
+        int | None, typer.Option(help="Rolling window in bars (default one year).")
+    ] = None,
+    asof: Annotated[str | None, typer.Option(help="As of this date (point-in-time).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+    replicates: Annotated[int, typer.Option(help="Bootstrap replicates.")] = 999,
+    null: Annotated[str, typer.Option(help="multiplier or stationary bootstrap null.")] = (
+        "multiplier"
+    ),
+    cov_type: Annotated[
+        str, typer.Option(help="Granger covariance: classical, HC0, HC1, HC3 or HAC.")
+    ] = "HAC",
+    levels: Annotated[
+        bool, typer.Option(help="Force price levels instead of returns (spurious: warned).")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Does LEADER lead FOLLOWER, by how much, how sure? (positive lag: the leader moves first)."""
+    from havenflow.services import LAG_UNITS, LeadLagRequest, run_leadlag, scan_pairs
+
+    repo = _state(ctx).repository()
+    base = LeadLagRequest(
+        leader=leader,
+        follower=follower,
+        method=method,  # type: ignore[arg-type]
+        freq=freq,  # type: ignore[arg-type]
+        max_lag=max_lag,
+        rolling=rolling,
+        window=window,
+        asof=asof,
+        seed=seed,
+        replicates=replicates,
+        null=null,  # type: ignore[arg-type]
+        cov_type=cov_type,
+        levels=levels,
+    )
+    leaders, followers = _ids(leader), _ids(follower)
+    if len(leaders) * len(followers) > 1:
+        scan = scan_pairs(repo, leaders, followers, base)
+        if as_json:
+            print_json({**scan.to_dict(), "asof": asof})
+            return
+        table = Table(
+            title=f"lead-lag scan ({method}, {LAG_UNITS.get(freq, freq)}; "
+            "q: Benjamini-Hochberg across the pairs)",
+            header_style="bold",
+        )
+        for col in ("leader", "follower", "best lag", "correlation", "p-value", "q-value"):
+            table.add_column(col, justify="right")
+        for _, r in scan.to_frame().iterrows():
+            table.add_row(
+                r["leader"],
+                r["follower"],
+                f"{r['best_lag']:+d}",
+                "" if r["correlation"] is None else f"{r['correlation']:+.3f}",
+                f"{r['p_value']:.4f}",
+                f"{r['q_value']:.4f}",
+            )
+        console.print(table)
+        return
+    result = run_leadlag(repo, base)
+    payload = {"frequency": freq, "asof": asof, **result.to_dict()}
+    if as_json:
+        print_json(payload)
+        return
+    console.print(result.summary(), highlight=False)
+    from havenflow.analytics.leadlag import CrossCorrelationResult, RollingLeadLagResult
+
+    if isinstance(result, CrossCorrelationResult):
+        frame = result.to_frame()
+        top = frame.reindex(frame["correlation"].abs().sort_values(ascending=False).index)[:5]
+        table = Table(title="strongest lags", header_style="bold")
+        for col in (f"lag ({result.lag_unit})", "correlation", "null band 2.5%", "97.5%"):
+            table.add_column(col, justify="right")
+        for lag, r in top.iterrows():
+            table.add_row(
+                f"{lag:+d}", f"{r['correlation']:+.3f}", f"{r['lower']:+.3f}", f"{r['upper']:+.3f}"
+            )
+        console.print(table)
+    elif isinstance(result, RollingLeadLagResult):
+        table = Table(title="last 12 windows", header_style="bold")
+        for col in ("window end", "best lag", "lag 95% CI", "correlation", "p-value"):
+            table.add_column(col, justify="right")
+        for end, r in result.to_frame().tail(12).iterrows():
+            table.add_row(
+                pd.Timestamp(str(end)).date().isoformat(),
+                f"{int(r['best_lag']):+d}",
+                f"{int(r['lag_low']):+d}..{int(r['lag_high']):+d}",
+                f"{r['correlation']:+.3f}",
+                f"{r['p_value']:.3f}",
+            )
+        console.print(table)
+
+
 def main() -> None:
     """Entry point of the console script."""
     try:

@@ -23,11 +23,32 @@ __all__ = [
     "CrossCorrelationResult",
     "GrangerCausality",
     "GrangerResult",
+    "RollingCrossCorrelation",
+    "RollingLeadLagResult",
     "cross_correlation",
+    "min_obs",
     "stationary_bootstrap_indices",
 ]
 
 Seed = int | np.random.Generator | None
+NullMethod = Literal["multiplier", "stationary"]
+
+
+def _joined(leader: pd.Series, follower: pd.Series) -> pd.DataFrame:
+    """Leader and follower on their common dates, leading/trailing gaps trimmed, none inside."""
+    frame = pd.concat({"x": leader, "y": follower}, axis=1, join="inner", sort=True)
+    both = frame.notna().all(axis=1).to_numpy()
+    if not both.any():
+        raise InsufficientDataError("leader and follower share no date with values in both")
+    first, last = np.flatnonzero(both)[[0, -1]]
+    frame = frame.iloc[first : last + 1]
+    if frame.isna().any().any():
+        gap = frame.index[frame.isna().any(axis=1).to_numpy()][0]
+        raise DataValidationError(
+            f"missing value inside the sample on {pd.Timestamp(gap).date()}: align the series "
+            "first (havenflow.data.align) and decide how gaps are handled"
+        )
+    return frame
 
 
 def _pair(
@@ -35,18 +56,7 @@ def _pair(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Two equally long float arrays with no missing value (leading/trailing gaps trimmed)."""
     if isinstance(leader, pd.Series) and isinstance(follower, pd.Series):
-        frame = pd.concat({"x": leader, "y": follower}, axis=1, join="inner", sort=True)
-        both = frame.notna().all(axis=1).to_numpy()
-        if not both.any():
-            raise InsufficientDataError("leader and follower share no date with values in both")
-        first, last = np.flatnonzero(both)[[0, -1]]
-        frame = frame.iloc[first : last + 1]
-        if frame.isna().any().any():
-            gap = frame.index[frame.isna().any(axis=1).to_numpy()][0]
-            raise DataValidationError(
-                f"missing value inside the sample on {pd.Timestamp(gap).date()}: align the series "
-                "first (havenflow.data.align) and decide how gaps are handled"
-            )
+        frame = _joined(leader, follower)
         x, y = frame["x"].to_numpy(dtype=float), frame["y"].to_numpy(dtype=float)
     else:
         x, y = np.asarray(leader, dtype=float), np.asarray(follower, dtype=float)
@@ -60,6 +70,11 @@ def _pair(
         if np.nanstd(arr) == 0:
             raise DataValidationError(f"{name} is constant: a correlation is undefined")
     return x, y
+
+
+def min_obs(max_lag: int) -> int:
+    """Fewest observations for a scan up to ``max_lag``: each lag keeps ``max_lag + 10`` pairs."""
+    return 2 * max_lag + 10
 
 
 def stationary_bootstrap_indices(
@@ -116,13 +131,17 @@ class CrossCorrelationResult:
     best_lag, best_correlation
         The lag with the largest |correlation|, and that correlation.
     pvalue
-        P-value of ``max_k |corr(k)|`` against its bootstrap null distribution: accounts for the
-        scan over all lags and for each series' own dependence and volatility clustering.
+        Scan-adjusted p-value: of ``max_k |t(k)|`` (each lag's correlation over its block
+        standard error) against its multiplier-bootstrap null, or of ``max_k |corr(k)|``
+        against a stationary-bootstrap null. Either accounts for the scan over all lags and
+        for each series' own dependence and volatility clustering.
+    statistic
+        The scan statistic: ``max_k |t(k)|`` (multiplier) or ``max_k |corr(k)|`` (stationary).
     naive_pvalue
         The pointwise p-value of the best lag as if it had been chosen in advance (normal
         approximation, ``sqrt(n - |k|) * r``). Shown for contrast only: it ignores the scan.
     lag_ci
-        95% percentile interval of the best lag under a paired stationary bootstrap.
+        95% percentile interval of the best lag (argmax of the bootstrap profiles).
     """
 
     leader: str
@@ -136,17 +155,27 @@ class CrossCorrelationResult:
     best_lag: int
     best_correlation: float
     pvalue: float
+    statistic: float
     naive_pvalue: float
     lag_ci: tuple[int, int]
     replicates: int
     block_length: float
     seed: int | None
+    null_method: str
     null_max: np.ndarray = field(repr=False)
 
     method = "xcorr"
-    null_hypothesis = (
-        "no cross-correlation at any scanned lag (each series keeps its own dependence)"
-    )
+
+    @property
+    def null_hypothesis(self) -> str:
+        """The null the p-value and the bands are computed under."""
+        if self.null_method == "stationary":
+            return "leader and follower independent (follower resampled by stationary bootstrap)"
+        return (
+            "zero correlation at every scanned lag; each series keeps its own dependence and "
+            "volatility clustering, common volatility allowed (block multiplier bootstrap of "
+            "the studentised cross-products)"
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """The profile: one row per lag."""
@@ -166,12 +195,14 @@ class CrossCorrelationResult:
             "best_lag": self.best_lag,
             "correlation": self.best_correlation,
             "p_value": self.pvalue,
+            "scan_statistic": self.statistic,
             "naive_p_value": self.naive_pvalue,
             "lag_ci": list(self.lag_ci),
             "n_obs": self.nobs,
             "replicates": self.replicates,
             "block_length": self.block_length,
             "seed": self.seed,
+            "null_method": self.null_method,
             "null_hypothesis": self.null_hypothesis,
             "profile": [
                 {"lag": int(k), "correlation": float(c), "lower": float(lo), "upper": float(hi)}
@@ -189,8 +220,8 @@ class CrossCorrelationResult:
             "positive lag = leader first)\n"
             f"best lag {self.best_lag:+d} (95% CI {self.lag_ci[0]:+d}..{self.lag_ci[1]:+d}), "
             f"correlation {self.best_correlation:+.3f}\n"
-            f"scan-adjusted p-value {self.pvalue:.4f} ({self.replicates} stationary-bootstrap "
-            f"replicates, mean block {self.block_length:.1f}); "
+            f"scan-adjusted p-value {self.pvalue:.4f} ({self.replicates} {self.null_method}-"
+            f"bootstrap replicates, block {self.block_length:.1f}); "
             f"naive pointwise p {self.naive_pvalue:.4f}"
         )
 
@@ -223,10 +254,10 @@ class CrossCorrelation:
     @cached_property
     def _data(self) -> tuple[np.ndarray, np.ndarray]:
         x, y = _pair(self.leader, self.follower)
-        if len(x) < 4 * self.max_lag + 20:
+        if len(x) < min_obs(self.max_lag):
             raise InsufficientDataError(
                 f"{len(x)} observations are too few to scan lags up to {self.max_lag} "
-                f"(need at least {4 * self.max_lag + 20})"
+                f"(need at least {min_obs(self.max_lag)})"
             )
         return x, y
 
@@ -235,10 +266,11 @@ class CrossCorrelation:
         replicates: int = 999,
         *,
         seed: Seed = None,
+        null: NullMethod = "multiplier",
         block_length: float | None = None,
         chunk: int = 250,
     ) -> CrossCorrelationResult:
-        """Scan the lags and compute the scan-adjusted null by stationary bootstrap.
+        """Scan the lags and judge the best one against a scan-adjusted null.
 
         Parameters
         ----------
@@ -246,48 +278,37 @@ class CrossCorrelation:
             Bootstrap replicates for the null and for the lag interval.
         seed
             Seed or generator; the same seed gives the same result.
+        null
+            ``multiplier`` (default): each lag's correlation is studentised with a block
+            (HAC-type) standard error of its cross-products, and the distribution of the
+            maximum |t| over all lags comes from a block multiplier (wild) bootstrap of those
+            cross-products. Null: zero correlation at every scanned lag; it allows each series
+            its own dependence, volatility clustering, and volatility common to both (which a
+            resampling of one series alone destroys). ``stationary``: resample the follower by
+            stationary bootstrap against the fixed leader (null: the two are independent).
         block_length
-            Mean block length; default: Politis-White (``arch.bootstrap.optimal_block_length``)
-            of the follower and of the squared follower (volatility clustering), whichever is
-            longer.
+            Block length; default Politis-White (``arch.bootstrap.optimal_block_length``): the
+            median over the cross-products at nine lags spread over the scan for
+            ``multiplier``, the longer of the follower's and its square's for ``stationary``.
         chunk
-            Replicates per FFT batch (memory vs speed).
+            Replicates per FFT batch of the ``stationary`` null (memory vs speed).
         """
-        from arch.bootstrap import optimal_block_length  # heavy import: only here
-
         x, y = self._data
-        n = len(x)
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        xs, ys = _standardise(x), _standardise(y)
-        lags = np.arange(-self.max_lag, self.max_lag + 1)
-        corr = _ccf_fft(xs, ys, self.max_lag)
+        if replicates < 19:
+            raise DataValidationError(f"replicates must be at least 19, got {replicates}")
+        if null == "multiplier":
+            out = _multiplier_scan(x, y, self.max_lag, replicates, rng, block_length)
+        elif null == "stationary":
+            out = _stationary_scan(x, y, self.max_lag, replicates, rng, block_length, chunk)
+        else:
+            raise DataValidationError(f"null must be multiplier or stationary, got {null!r}")
+        lags, corr = out.lags, out.correlation
         best = int(np.argmax(np.abs(corr)))
-        observed_max = float(np.abs(corr[best]))
-        if block_length is None:
-            pw = optimal_block_length(np.column_stack([y, y**2]))
-            block_length = float(max(pw["stationary"].max(), 1.0))
-        null_max = np.empty(replicates)
-        null_corr = np.empty((replicates, len(lags)))
-        boot_best = np.empty(replicates, dtype=int)
-        # Paired blocks must be long enough to carry the relation at the best lag.
-        paired_block = max(block_length, 2.0 * abs(int(lags[best])) + 1.0)
-        for lo in range(0, replicates, chunk):
-            hi = min(lo + chunk, replicates)
-            idx = stationary_bootstrap_indices(n, hi - lo, block_length, rng)
-            c = _ccf_fft(xs, _standardise(y[idx]), self.max_lag)  # follower resampled alone
-            null_corr[lo:hi] = c
-            null_max[lo:hi] = np.abs(c).max(axis=1)
-            pidx = stationary_bootstrap_indices(n, hi - lo, paired_block, rng)
-            # Paired resampling of (x_t, y_t) by blocks; lagged pairs survive inside blocks.
-            xp = _standardise(x[pidx])
-            yp = _standardise(y[pidx])
-            boot_best[lo:hi] = lags[np.argmax(np.abs(_ccf_fft(xp, yp, self.max_lag)), axis=1)]
-        pvalue = (1.0 + np.sum(null_max >= observed_max)) / (replicates + 1.0)
         k = int(lags[best])
-        naive_z = np.sqrt(n - abs(k)) * abs(corr[best])
-        naive_p = float(2 * stats.norm.sf(naive_z))
-        lower, upper = np.quantile(null_corr, [0.025, 0.975], axis=0)
-        ci = np.quantile(boot_best, [0.025, 0.975], method="nearest")
+        n = len(x)
+        naive_p = float(2 * stats.norm.sf(np.sqrt(n - abs(k)) * abs(corr[best])))
+        ci = np.quantile(out.boot_best, [0.025, 0.975], method="nearest")
         return CrossCorrelationResult(
             leader=self.leader_name,
             follower=self.follower_name,
@@ -295,18 +316,173 @@ class CrossCorrelation:
             nobs=n,
             lags=lags,
             correlation=corr,
-            lower=lower,
-            upper=upper,
+            lower=out.lower,
+            upper=out.upper,
             best_lag=k,
             best_correlation=float(corr[best]),
-            pvalue=float(pvalue),
+            pvalue=out.pvalue,
+            statistic=out.statistic,
             naive_pvalue=naive_p,
             lag_ci=(int(ci[0]), int(ci[1])),
             replicates=replicates,
-            block_length=block_length,
+            block_length=out.block_length,
             seed=seed if isinstance(seed, int) else None,
-            null_max=null_max,
+            null_method=null,
+            null_max=out.null_max,
         )
+
+
+@dataclass(frozen=True)
+class _Scan:
+    lags: np.ndarray
+    correlation: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    pvalue: float
+    statistic: float
+    null_max: np.ndarray
+    boot_best: np.ndarray
+    block_length: float
+
+
+def _cross_products(xs: np.ndarray, ys: np.ndarray, max_lag: int) -> tuple[np.ndarray, np.ndarray]:
+    """``z[t, j] = xs_t * ys_{t+k_j}`` for k = -L..L (zero where t + k is outside), and counts."""
+    n = len(xs)
+    pad = np.zeros(max_lag)
+    window = np.lib.stride_tricks.sliding_window_view(
+        np.concatenate([pad, ys, pad]), 2 * max_lag + 1
+    )[:n]
+    lags = np.arange(-max_lag, max_lag + 1)
+    return xs[:, None] * window, n - np.abs(lags)
+
+
+def _sign_flip_draws(
+    sums: np.ndarray, replicates: int, rng: np.random.Generator, chunk: int = 500
+) -> np.ndarray:
+    """Draws of ``e @ sums`` for Rademacher multipliers ``e`` (random signs, one per block).
+
+    Flipping the sign of a block of cross-products is flipping the sign of the leader's
+    returns in that block; with symmetric shocks this is an exact randomisation under the
+    null, and it reproduces the light tails of a self-normalised statistic, where Gaussian
+    multipliers are conservative with heavy-tailed returns (measured in the calibration
+    test). Signs come eight per random byte; the product runs in float32 (ample for a
+    bootstrap distribution, half the cost).
+    """
+    n_blocks = sums.shape[0]
+    sums32 = sums.astype(np.float32)
+    out = np.empty((replicates, sums.shape[1]), dtype=float)
+    for lo in range(0, replicates, chunk):
+        hi = min(lo + chunk, replicates)
+        raw = rng.integers(0, 256, size=(hi - lo, (n_blocks + 7) // 8), dtype=np.uint8)
+        signs = np.unpackbits(raw, axis=1)[:, :n_blocks].astype(np.float32) * 2.0 - 1.0
+        out[lo:hi] = signs @ sums32
+    return out
+
+
+def _multiplier_scan(
+    x: np.ndarray,
+    y: np.ndarray,
+    max_lag: int,
+    replicates: int,
+    rng: np.random.Generator,
+    block_length: float | None,
+) -> _Scan:
+    from arch.bootstrap import optimal_block_length  # heavy import: only here
+
+    n = len(x)
+    xs, ys = _standardise(x), _standardise(y)
+    lags = np.arange(-max_lag, max_lag + 1)
+    corr = _ccf_fft(xs, ys, max_lag)
+    z, counts = _cross_products(xs, ys, max_lag)
+    shifted = np.arange(n)[:, None] + lags
+    valid = (shifted >= 0) & (shifted < n)
+    centred = np.where(valid, z - corr, 0.0)
+    if block_length is None:
+        # Politis-White on the cross-products at up to nine lags spread over the scan; the
+        # median keeps one lag with a real relation (whose products inherit volatility
+        # clustering) from setting the blocks of every other lag.
+        probe = np.unique(np.linspace(0, len(lags) - 1, 9).round().astype(int))
+        pw = optimal_block_length(centred[:, probe])
+        block_length = float(max(np.median(pw["stationary"]), 1.0))
+    # At least 20 blocks, or the sign-flip distribution is too coarse.
+    ell = int(min(max(round(block_length), 1), max(n // 20, 1)))
+    n_blocks = -(-n // ell)
+    padded = np.zeros((n_blocks * ell, len(lags)))
+    padded[:n] = centred
+    # Block sums of the centred cross-products: a block multiplier keeps the dependence
+    # inside each block (and their covariance across lags is the block HAC covariance).
+    sums = padded.reshape(n_blocks, ell, len(lags)).sum(axis=1)
+    se = np.sqrt((sums**2).sum(axis=0)) / counts
+    if np.any(se <= 0):
+        raise DataValidationError("a lag's cross-products have zero variance: constant series?")
+    observed = float(np.max(np.abs(corr) / se))
+    perturb = _sign_flip_draws(sums, replicates, rng) / counts
+    null_max = np.max(np.abs(perturb) / se, axis=1)
+    pvalue = float((1.0 + np.sum(null_max >= observed)) / (replicates + 1.0))
+    lower, upper = np.quantile(perturb, [0.025, 0.975], axis=0)
+    # The lag interval: argmax of the bootstrap profile r + perturbation (same draws).
+    boot_best = lags[np.argmax(np.abs(corr + perturb), axis=1)]
+    return _Scan(
+        lags=lags,
+        correlation=corr,
+        lower=lower,
+        upper=upper,
+        pvalue=pvalue,
+        statistic=observed,
+        null_max=null_max,
+        boot_best=boot_best,
+        block_length=float(ell),
+    )
+
+
+def _stationary_scan(
+    x: np.ndarray,
+    y: np.ndarray,
+    max_lag: int,
+    replicates: int,
+    rng: np.random.Generator,
+    block_length: float | None,
+    chunk: int,
+) -> _Scan:
+    from arch.bootstrap import optimal_block_length  # heavy import: only here
+
+    n = len(x)
+    xs, ys = _standardise(x), _standardise(y)
+    lags = np.arange(-max_lag, max_lag + 1)
+    corr = _ccf_fft(xs, ys, max_lag)
+    best = int(np.argmax(np.abs(corr)))
+    observed_max = float(np.abs(corr[best]))
+    if block_length is None:
+        pw = optimal_block_length(np.column_stack([y, y**2]))
+        block_length = float(max(pw["stationary"].max(), 1.0))
+    null_max = np.empty(replicates)
+    null_corr = np.empty((replicates, len(lags)))
+    boot_best = np.empty(replicates, dtype=int)
+    # Paired blocks must be long enough to carry the relation at the best lag.
+    paired_block = max(block_length, 2.0 * abs(int(lags[best])) + 1.0)
+    for lo in range(0, replicates, chunk):
+        hi = min(lo + chunk, replicates)
+        idx = stationary_bootstrap_indices(n, hi - lo, block_length, rng)
+        c = _ccf_fft(xs, _standardise(y[idx]), max_lag)  # follower resampled alone
+        null_corr[lo:hi] = c
+        null_max[lo:hi] = np.abs(c).max(axis=1)
+        pidx = stationary_bootstrap_indices(n, hi - lo, paired_block, rng)
+        # Paired resampling of (x_t, y_t) by blocks; lagged pairs survive inside blocks.
+        c_pair = _ccf_fft(_standardise(x[pidx]), _standardise(y[pidx]), max_lag)
+        boot_best[lo:hi] = lags[np.argmax(np.abs(c_pair), axis=1)]
+    pvalue = float((1.0 + np.sum(null_max >= observed_max)) / (replicates + 1.0))
+    lower, upper = np.quantile(null_corr, [0.025, 0.975], axis=0)
+    return _Scan(
+        lags=lags,
+        correlation=corr,
+        lower=lower,
+        upper=upper,
+        pvalue=pvalue,
+        statistic=observed_max,
+        null_max=null_max,
+        boot_best=boot_best,
+        block_length=block_length,
+    )
 
 
 def cross_correlation(
@@ -320,6 +496,197 @@ def cross_correlation(
         leader_name=str(leader.name or "leader"),
         follower_name=str(follower.name or "follower"),
     ).fit(**fit_options)
+
+
+@dataclass(frozen=True)
+class RollingLeadLagResult:
+    """The cross-correlation scan in moving windows: is the lead-lag stable, or did it come and go.
+
+    ``to_frame()`` has one row per window, indexed by the window's last date: ``start``,
+    ``n_obs``, ``best_lag``, ``correlation``, ``p_value`` (scan-adjusted, within the window),
+    ``lag_low`` and ``lag_high`` (95% interval of the best lag). Each window uses data up to
+    its last date only.
+    """
+
+    leader: str
+    follower: str
+    lag_unit: str
+    max_lag: int
+    window: int
+    step: str
+    replicates: int
+    seed: int | None
+    table: pd.DataFrame
+
+    method = "xcorr-rolling"
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per window (a copy)."""
+        return self.table.copy()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        rows = []
+        for end, r in self.table.iterrows():
+            rows.append(
+                {
+                    "end": pd.Timestamp(str(end)).date().isoformat(),
+                    "start": pd.Timestamp(r["start"]).date().isoformat(),
+                    "n_obs": int(r["n_obs"]),
+                    "best_lag": int(r["best_lag"]),
+                    "correlation": float(r["correlation"]),
+                    "p_value": float(r["p_value"]),
+                    "lag_ci": [int(r["lag_low"]), int(r["lag_high"])],
+                }
+            )
+        significant = int((self.table["p_value"] < 0.05).sum())
+        return {
+            "leader": self.leader,
+            "follower": self.follower,
+            "method": self.method,
+            "lag_unit": self.lag_unit,
+            "lag_convention": "positive lag k: leader at t goes with follower at t+k",
+            "max_lag": self.max_lag,
+            "window": self.window,
+            "step": self.step,
+            "replicates": self.replicates,
+            "seed": self.seed,
+            "n_windows": len(rows),
+            "n_significant_5pct": significant,
+            "windows": rows,
+        }
+
+    def summary(self) -> str:
+        """Text summary."""
+        t = self.table
+        sig = t[t["p_value"] < 0.05]
+        lines = [
+            f"Rolling cross-correlation, leader {self.leader} -> follower {self.follower}: "
+            f"{len(t)} windows of {self.window} {self.lag_unit}, stepped {self.step}, "
+            f"lags +-{self.max_lag}",
+            f"windows with a scan-adjusted p < 0.05: {len(sig)} of {len(t)} (about 5% "
+            "expected by chance with no relation; overlapping windows are not independent)",
+        ]
+        if len(sig):
+            lines.append(
+                f"best lag in those windows: median {float(sig['best_lag'].median()):+.0f}, "
+                f"range {int(sig['best_lag'].min()):+d}..{int(sig['best_lag'].max()):+d}"
+            )
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class RollingCrossCorrelation:
+    """Cross-correlation scan with a scan-adjusted p-value in moving windows.
+
+    Parameters
+    ----------
+    leader, follower
+        Returns on one calendar, as Series with a DatetimeIndex.
+    max_lag
+        Lags ``-max_lag..max_lag``.
+    window
+        Bars per window (``252`` business days is a year).
+    step
+        Pandas period code: a window ends on the last bar of each period (``M``: monthly).
+    """
+
+    leader: pd.Series
+    follower: pd.Series
+    max_lag: int
+    window: int
+    step: str = "M"
+    lag_unit: str = "bars"
+    leader_name: str = "leader"
+    follower_name: str = "follower"
+
+    def fit(
+        self,
+        replicates: int = 499,
+        *,
+        seed: int | None = None,
+        null: NullMethod = "multiplier",
+    ) -> RollingLeadLagResult:
+        """Run the scan in every window.
+
+        Parameters
+        ----------
+        replicates
+            Bootstrap replicates per window.
+        seed
+            One seed for the whole run; each window draws from its own child stream.
+        null
+            As in :meth:`CrossCorrelation.fit`.
+        """
+        if self.window < min_obs(self.max_lag):
+            raise InsufficientDataError(
+                f"a window of {self.window} bars is too short for lags up to {self.max_lag} "
+                f"(need at least {min_obs(self.max_lag)}): lower the lag or widen the window"
+            )
+        if not isinstance(self.leader, pd.Series) or not isinstance(self.follower, pd.Series):
+            raise DataValidationError("rolling lead-lag needs Series with a DatetimeIndex")
+        frame = _joined(self.leader, self.follower)
+        if len(frame) < self.window:
+            raise InsufficientDataError(
+                f"{len(frame)} common observations are fewer than one window ({self.window})"
+            )
+        index = pd.DatetimeIndex(frame.index)
+        try:
+            periods = index.to_period(self.step)
+        except (ValueError, TypeError) as exc:
+            raise DataValidationError(
+                f"step must be a period code (M, W, Q), got {self.step!r}"
+            ) from exc
+        ends = pd.Series(np.arange(len(index))).groupby(np.asarray(periods)).max().to_numpy()
+        ends = ends[ends >= self.window - 1]
+        streams = np.random.SeedSequence(seed).spawn(len(ends))
+        x_all = frame["x"].to_numpy(dtype=float)
+        y_all = frame["y"].to_numpy(dtype=float)
+        records = []
+        for end, stream in zip(ends, streams, strict=True):
+            lo = end - self.window + 1
+            x, y = x_all[lo : end + 1], y_all[lo : end + 1]
+            if np.std(x) == 0 or np.std(y) == 0:
+                continue  # a flat window (a market closed for a year) has no correlation
+            res = CrossCorrelation(x, y, self.max_lag).fit(
+                replicates, seed=np.random.default_rng(stream), null=null
+            )
+            records.append(
+                {
+                    "end": index[end],
+                    "start": index[lo],
+                    "n_obs": res.nobs,
+                    "best_lag": res.best_lag,
+                    "correlation": res.best_correlation,
+                    "p_value": res.pvalue,
+                    "lag_low": res.lag_ci[0],
+                    "lag_high": res.lag_ci[1],
+                }
+            )
+        table = pd.DataFrame.from_records(
+            records,
+            columns=[
+                "end",
+                "start",
+                "n_obs",
+                "best_lag",
+                "correlation",
+                "p_value",
+                "lag_low",
+                "lag_high",
+            ],
+        ).set_index("end")
+        return RollingLeadLagResult(
+            leader=self.leader_name,
+            follower=self.follower_name,
+            lag_unit=self.lag_unit,
+            max_lag=self.max_lag,
+            window=self.window,
+            step=self.step,
+            replicates=replicates,
+            seed=seed,
+            table=table,
+        )
 
 
 # ---- Granger causality --------------------------------------------------------------------
@@ -351,16 +718,36 @@ class GrangerResult:
         return pd.DataFrame(list(self.rows))
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict."""
+        """JSON-ready dict.
+
+        The headline is the ``leader -> follower`` test: at the selected lag, or at the lag
+        with the smallest p-value when several were tested (that minimum is not adjusted for
+        the choice: read every row in ``tests``).
+        """
+        forward = [r for r in self.rows if r["direction"] == f"{self.leader} -> {self.follower}"]
+        head = min(forward, key=lambda r: r["pvalue"])
         return {
             "leader": self.leader,
             "follower": self.follower,
             "method": "granger",
             "lag_unit": self.lag_unit,
+            "lag_convention": "lag k: the causing series' values up to t-k enter the regression",
             "cov_type": self.cov_type,
             "selected_lag": self.selected_lag,
             "criterion": self.criterion,
             "null_hypothesis": self.null_hypothesis,
+            "direction": head["direction"],
+            "best_lag": head["lag"],
+            "statistic": head["statistic"],
+            "df": [head["df_num"], head["df_denom"]],
+            "p_value": head["pvalue"],
+            "correlation": None,
+            "lag_ci": None,
+            "n_obs": head["nobs"],
+            "profile": [
+                {"lag": r["lag"], "statistic": r["statistic"], "p_value": r["pvalue"]}
+                for r in forward
+            ],
             "tests": [dict(r) for r in self.rows],
         }
 
@@ -439,16 +826,8 @@ class GrangerCausality:
         rows: list[dict[str, Any]] = []
         for direction, (caused, causing) in self._directions(x, y).items():
             test_lags = [chosen[direction]] if select is not None else lags
-            # The lag matrix is built once per direction at the largest lag; each lag slices it.
-            lagmat = _lag_matrix(caused, causing, max(test_lags))
-            for k in test_lags:
-                rows.append(
-                    {
-                        "direction": direction,
-                        "lag": k,
-                        **_granger_one(caused, lagmat, k, max(test_lags), cov_type, hac_maxlags),
-                    }
-                )
+            for row in _granger_direction(caused, causing, test_lags, cov_type, hac_maxlags):
+                rows.append({"direction": direction, **row})
         return GrangerResult(
             leader=self.leader_name,
             follower=self.follower_name,
@@ -468,53 +847,85 @@ class GrangerCausality:
         }
 
 
-def _lag_matrix(caused: np.ndarray, causing: np.ndarray, max_lag: int) -> np.ndarray:
-    """Columns: caused lags 1..max_lag, then causing lags 1..max_lag (rows aligned with t)."""
+def _design(caused: np.ndarray, causing: np.ndarray, max_lag: int) -> np.ndarray:
+    """Columns: 1, caused lags 1..L, causing lags 1..L, caused (the target); rows are dates t.
+
+    Lags not yet defined (t < j) are zero: a lag-k regression uses only rows t >= k and
+    columns j <= k, where every value is defined.
+    """
     n = len(caused)
-    out = np.full((n, 2 * max_lag), np.nan)
+    out = np.zeros((n, 2 * max_lag + 2))
+    out[:, 0] = 1.0
     for j in range(1, max_lag + 1):
-        out[j:, j - 1] = caused[:-j]
-        out[j:, max_lag + j - 1] = causing[:-j]
+        out[j:, j] = caused[:-j]
+        out[j:, max_lag + j] = causing[:-j]
+    out[:, -1] = caused
     return out
 
 
-def _granger_one(
+def _granger_direction(
     caused: np.ndarray,
-    lagmat: np.ndarray,
-    k: int,
-    max_lag: int,
+    causing: np.ndarray,
+    lags: list[int],
     cov_type: str,
     hac_maxlags: int | None,
-) -> dict[str, Any]:
-    # statsmodels' convention: the test at lag k uses observations k..n-1 (its own sample).
-    yv = caused[k:]
-    own = lagmat[k:, :k]
-    other = lagmat[k:, max_lag : max_lag + k]
-    nobs = len(yv)
-    ones = np.ones((nobs, 1))
-    x_r = np.hstack([ones, own])
-    x_u = np.hstack([ones, own, other])
-    beta_u, *_ = np.linalg.lstsq(x_u, yv, rcond=None)
-    resid_u = yv - x_u @ beta_u
-    df_denom = nobs - x_u.shape[1]
-    if cov_type == "classical":
-        beta_r, *_ = np.linalg.lstsq(x_r, yv, rcond=None)
-        ssr_r = float(np.sum((yv - x_r @ beta_r) ** 2))
-        ssr_u = float(resid_u @ resid_u)
-        fstat = (ssr_r - ssr_u) / ssr_u * df_denom / k
-    else:
-        cov = _robust_cov(x_u, resid_u, cov_type, hac_maxlags)
-        b = beta_u[-k:]
-        v = cov[-k:, -k:]
-        fstat = float(b @ np.linalg.solve(v, b)) / k
-    pvalue = float(stats.f.sf(fstat, k, df_denom))
-    return {
-        "statistic": float(fstat),
-        "df_num": k,
-        "df_denom": int(df_denom),
-        "pvalue": pvalue,
-        "nobs": nobs,
-    }
+) -> list[dict[str, Any]]:
+    """Granger tests of ``causing -> caused`` at each lag, from one design matrix.
+
+    statsmodels' convention is kept: the test at lag k uses rows k..n-1 (its own sample). The
+    cross-product matrix of rows k..n-1 is that of rows L..n-1 plus rows k..L-1, so every lag's
+    restricted and unrestricted fits come from one Gram matrix updated row by row (nested least
+    squares on the normal equations; the inputs are standardised first, which leaves every
+    statistic unchanged and keeps the normal equations well conditioned).
+    """
+    caused = (caused - caused.mean()) / caused.std()
+    causing = (causing - causing.mean()) / causing.std()
+    max_lag = max(lags)
+    z = _design(caused, causing, max_lag)
+    gram = z[max_lag:].T @ z[max_lag:]
+    grams: dict[int, np.ndarray] = {}
+    for k in range(max_lag, 0, -1):
+        if k < max_lag:
+            gram = gram + np.outer(z[k], z[k])
+        if k in lags:
+            grams[k] = gram.copy()
+    rows: list[dict[str, Any]] = []
+    target = z.shape[1] - 1
+    for k in lags:
+        g = grams[k]
+        nobs = len(caused) - k
+        restricted = list(range(k + 1))
+        unrestricted = restricted + list(range(max_lag + 1, max_lag + k + 1))
+        df_denom = nobs - len(unrestricted)
+        beta_u, ssr_u = _normal_equations(g, unrestricted, target)
+        if cov_type == "classical":
+            _, ssr_r = _normal_equations(g, restricted, target)
+            fstat = (ssr_r - ssr_u) / ssr_u * df_denom / k
+        else:
+            xm = z[k:, unrestricted]
+            resid = z[k:, target] - xm @ beta_u
+            cov = _robust_cov(xm, resid, cov_type, hac_maxlags)
+            b, v = beta_u[-k:], cov[-k:, -k:]
+            fstat = float(b @ np.linalg.solve(v, b)) / k
+        rows.append(
+            {
+                "lag": k,
+                "statistic": float(fstat),
+                "df_num": k,
+                "df_denom": int(df_denom),
+                "pvalue": float(stats.f.sf(fstat, k, df_denom)),
+                "nobs": nobs,
+            }
+        )
+    return rows
+
+
+def _normal_equations(gram: np.ndarray, cols: list[int], target: int) -> tuple[np.ndarray, float]:
+    """Least-squares coefficients and residual sum of squares from a cross-product matrix."""
+    xtx = gram[np.ix_(cols, cols)]
+    xty = gram[cols, target]
+    beta = np.linalg.solve(xtx, xty)
+    return beta, float(gram[target, target] - xty @ beta)
 
 
 def _robust_cov(
@@ -547,18 +958,16 @@ def _robust_cov(
 def _select_lag(caused: np.ndarray, causing: np.ndarray, lags: list[int], criterion: str) -> int:
     """The lag minimising AIC or BIC of the unrestricted regression on a common sample."""
     max_lag = max(lags)
-    lagmat = _lag_matrix(caused, causing, max_lag)
-    yv = caused[max_lag:]
-    nobs = len(yv)
+    z = _design(caused, causing, max_lag)[max_lag:]
+    gram = z.T @ z
+    nobs = len(z)
+    target = z.shape[1] - 1
+    penalty = 2.0 if criterion == "aic" else float(np.log(nobs))
     best, best_ic = lags[0], np.inf
     for k in lags:
-        xm = np.hstack(
-            [np.ones((nobs, 1)), lagmat[max_lag:, :k], lagmat[max_lag:, max_lag : max_lag + k]]
-        )
-        beta, *_ = np.linalg.lstsq(xm, yv, rcond=None)
-        ssr = float(np.sum((yv - xm @ beta) ** 2))
-        penalty = 2.0 if criterion == "aic" else np.log(nobs)
-        ic = nobs * np.log(ssr / nobs) + penalty * xm.shape[1]
+        cols = list(range(k + 1)) + list(range(max_lag + 1, max_lag + k + 1))
+        _, ssr = _normal_equations(gram, cols, target)
+        ic = nobs * np.log(ssr / nobs) + penalty * len(cols)
         if ic < best_ic:
             best, best_ic = k, ic
     return best

@@ -1,0 +1,277 @@
+"""Load, align and transform series from a repository, then run an analysis.
+
+The glue between the data layer and the pure analytics, shared by the CLI, the report and the
+dashboard so that each one computes a number the same way. Every function takes an ``asof``:
+only values known on or before it are used.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from havenflow.analytics.hayashi_yoshida import HayashiYoshida, HayashiYoshidaResult
+from havenflow.analytics.leadlag import (
+    CrossCorrelation,
+    CrossCorrelationResult,
+    GrangerCausality,
+    GrangerResult,
+    NullMethod,
+    RollingCrossCorrelation,
+    RollingLeadLagResult,
+    min_obs,
+)
+from havenflow.analytics.multiple import benjamini_hochberg
+from havenflow.catalog import SeriesSpec
+from havenflow.data.align import align, transform
+from havenflow.data.repository import DataRepository
+from havenflow.exceptions import DataValidationError, DataWarning, InsufficientDataError
+
+__all__ = [
+    "BARS_PER_YEAR",
+    "DEFAULT_MAX_LAG",
+    "LAG_UNITS",
+    "LeadLagRequest",
+    "PairScan",
+    "aligned_moves",
+    "run_leadlag",
+    "scan_pairs",
+]
+
+UserFrequency = Literal["D", "W", "M"]
+Method = Literal["xcorr", "granger", "hy"]
+
+#: ``--freq`` to the alignment calendar: D is the trading-day (business-day) calendar, so
+#: Bitcoin's weekend moves land in Monday's return, over the same span as the metals'.
+_CALENDAR = {"D": "B", "W": "W", "M": "M"}
+LAG_UNITS = {"D": "business days", "W": "weeks", "M": "months"}
+BARS_PER_YEAR = {"D": 252, "W": 52, "M": 12}
+DEFAULT_MAX_LAG = {"D": 120, "W": 26, "M": 12}
+
+
+def _check_freq(freq: str) -> UserFrequency:
+    if freq not in _CALENDAR:
+        raise DataValidationError(f"--freq must be D, W or M, got {freq!r}")
+    return freq  # type: ignore[return-value]
+
+
+def aligned_moves(
+    repo: DataRepository,
+    ids: list[str],
+    freq: str = "D",
+    asof: str | pd.Timestamp | None = None,
+    *,
+    levels: bool = False,
+) -> tuple[pd.DataFrame, dict[str, SeriesSpec]]:
+    """Returns (or changes, for yields) of ``ids`` on one calendar, point-in-time.
+
+    Parameters
+    ----------
+    repo
+        Where the series come from.
+    ids
+        Series ids.
+    freq
+        ``D`` (trading days), ``W`` (weeks ending Friday) or ``M`` (month ends).
+    asof
+        Only values known on or before this date are used.
+    levels
+        Return aligned levels instead of moves (spurious correlation: warned about).
+
+    Returns
+    -------
+    tuple
+        The frame (one column per id, only dates where every series has a value) and the specs.
+    """
+    user_freq = _check_freq(freq)
+    loaded = repo.load_many(ids, asof)
+    specs = {k: v.spec for k, v in loaded.items()}
+    frame = align(
+        {k: v.values for k, v in loaded.items()},
+        _CALENDAR[user_freq],  # type: ignore[arg-type]
+        specs=specs,
+        end=pd.Timestamp(asof) if asof is not None else None,
+    )
+    if levels:
+        warnings.warn(
+            "lead-lag on price levels: trending levels correlate at every lag (spurious "
+            "correlation); the result is not evidence of a lead or a lag",
+            DataWarning,
+            stacklevel=2,
+        )
+        out = frame
+    else:
+        out = transform(frame, specs)
+    out = out.dropna(how="any")
+    if out.empty:
+        raise InsufficientDataError(
+            f"{', '.join(ids)} have no common dates with values in all"
+            + (f" up to {pd.Timestamp(asof).date()}" if asof is not None else "")
+        )
+    return out, specs
+
+
+@dataclass(frozen=True)
+class LeadLagRequest:
+    """What ``havenflow leadlag`` computes."""
+
+    leader: str
+    follower: str
+    method: Method = "xcorr"
+    freq: UserFrequency = "D"
+    max_lag: int | None = None
+    rolling: bool = False
+    window: int | None = None
+    asof: str | None = None
+    seed: int | None = 0
+    replicates: int = 999
+    null: NullMethod = "multiplier"
+    cov_type: str = "HAC"
+    levels: bool = False
+
+    @property
+    def lag(self) -> int:
+        """The maximum lag, defaulting by frequency."""
+        return self.max_lag if self.max_lag is not None else DEFAULT_MAX_LAG[self.freq]
+
+
+LeadLagResult = CrossCorrelationResult | GrangerResult | HayashiYoshidaResult | RollingLeadLagResult
+
+
+def run_leadlag(repo: DataRepository, req: LeadLagRequest) -> LeadLagResult:
+    """Run one lead-lag analysis for a pair (see :class:`LeadLagRequest`)."""
+    freq = _check_freq(req.freq)
+    if req.leader == req.follower:
+        raise DataValidationError("leader and follower are the same series")
+    if req.lag < 1:
+        raise DataValidationError(f"--max-lag must be at least 1, got {req.lag}")
+    unit = LAG_UNITS[freq]
+    if req.method == "hy":
+        return _run_hy(repo, req)
+    moves, _ = aligned_moves(repo, [req.leader, req.follower], freq, req.asof, levels=req.levels)
+    leader, follower = moves[req.leader], moves[req.follower]
+    names = {"leader_name": req.leader, "follower_name": req.follower}
+    if req.rolling:
+        if req.method != "xcorr":
+            raise DataValidationError("--rolling runs the cross-correlation scan (--method xcorr)")
+        window = req.window or max(BARS_PER_YEAR[freq], min_obs(req.lag))
+        return RollingCrossCorrelation(
+            leader, follower, req.lag, window, step="M", lag_unit=unit, **names
+        ).fit(min(req.replicates, 499), seed=req.seed, null=req.null)
+    if req.method == "xcorr":
+        return CrossCorrelation(leader, follower, req.lag, lag_unit=unit, **names).fit(
+            req.replicates, seed=req.seed, null=req.null
+        )
+    if req.method == "granger":
+        return GrangerCausality(leader, follower, req.lag, lag_unit=unit, **names).fit(
+            req.cov_type,  # type: ignore[arg-type]
+            select="bic",
+        )
+    raise DataValidationError(f"--method must be xcorr, granger or hy, got {req.method!r}")
+
+
+def _run_hy(repo: DataRepository, req: LeadLagRequest) -> HayashiYoshidaResult:
+    """HRY on each series' own observation dates: no alignment, no common calendar."""
+    if req.freq == "M":
+        raise DataValidationError("--method hy works on daily or weekly lag grids (D or W)")
+    if req.rolling:
+        raise DataValidationError("--rolling runs the cross-correlation scan (--method xcorr)")
+    loaded = repo.load_many([req.leader, req.follower], req.asof)
+    paths = {}
+    for sid, item in loaded.items():
+        values = item.values.dropna()
+        if not item.spec.is_differenced:
+            if (values <= 0).any():
+                bad = values.index[(values <= 0).to_numpy()][0]
+                raise DataValidationError(f"{sid}: non-positive price on {bad.date()}")
+            values = np.log(values)  # increments of log prices are log returns
+        paths[sid] = values
+    lo = max(p.index[0] for p in paths.values())
+    hi = min(p.index[-1] for p in paths.values())
+    if hi <= lo:
+        raise InsufficientDataError(f"{req.leader} and {req.follower} do not overlap in time")
+    step = pd.Timedelta(days=1 if req.freq == "D" else 7)
+    grid = pd.TimedeltaIndex([step * k for k in range(-req.lag, req.lag + 1)])
+    return HayashiYoshida(
+        paths[req.leader][lo:hi],
+        paths[req.follower][lo:hi],
+        grid,
+        lag_unit="days" if req.freq == "D" else "weeks",
+        leader_name=req.leader,
+        follower_name=req.follower,
+    ).fit()
+
+
+@dataclass(frozen=True)
+class PairScan:
+    """Several pairs scanned together, with Benjamini-Hochberg q-values across them."""
+
+    method: str
+    frequency: str
+    results: tuple[CrossCorrelationResult | GrangerResult, ...]
+    pvalues: np.ndarray
+    qvalues: np.ndarray
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per pair: best lag, statistic, p-value and q-value."""
+        rows = []
+        for res, p, q in zip(self.results, self.pvalues, self.qvalues, strict=True):
+            best = res.best_lag if isinstance(res, CrossCorrelationResult) else res.selected_lag
+            corr = res.best_correlation if isinstance(res, CrossCorrelationResult) else None
+            rows.append(
+                {
+                    "leader": res.leader,
+                    "follower": res.follower,
+                    "best_lag": best,
+                    "correlation": corr,
+                    "p_value": float(p),
+                    "q_value": float(q),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict: every pair's own result plus its q-value."""
+        pairs = []
+        for res, q in zip(self.results, self.qvalues, strict=True):
+            d = res.to_dict()
+            d["q_value"] = float(q)
+            pairs.append(d)
+        return {
+            "method": self.method,
+            "frequency": self.frequency,
+            "multiple_testing": "Benjamini-Hochberg q-values across the pairs scanned together",
+            "pairs": pairs,
+        }
+
+
+def _leader_pvalue(res: CrossCorrelationResult | GrangerResult) -> float:
+    if isinstance(res, CrossCorrelationResult):
+        return res.pvalue
+    direction = f"{res.leader} -> {res.follower}"
+    return float(min(r["pvalue"] for r in res.rows if r["direction"] == direction))
+
+
+def scan_pairs(
+    repo: DataRepository, leaders: list[str], followers: list[str], base: LeadLagRequest
+) -> PairScan:
+    """Every leader against every follower, with q-values across the pairs."""
+    if base.method == "hy" or base.rolling:
+        raise DataValidationError("several pairs at once: use --method xcorr or granger")
+    results: list[CrossCorrelationResult | GrangerResult] = []
+    for leader in leaders:
+        for follower in followers:
+            if leader == follower:
+                continue
+            req = LeadLagRequest(**{**base.__dict__, "leader": leader, "follower": follower})
+            res = run_leadlag(repo, req)
+            assert isinstance(res, CrossCorrelationResult | GrangerResult)
+            results.append(res)
+    if not results:
+        raise DataValidationError("no pair to scan: leaders and followers are the same series")
+    pvalues = np.array([_leader_pvalue(r) for r in results])
+    return PairScan(base.method, base.freq, tuple(results), pvalues, benjamini_hochberg(pvalues))
