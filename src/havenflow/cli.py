@@ -563,6 +563,184 @@ def leadlag(
         console.print(table)
 
 
+AsOf = Annotated[str | None, typer.Option(help="As of this date (point-in-time).")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+@app.command()
+def snapshot(
+    ctx: typer.Context,
+    ids: Annotated[
+        list[str] | None, typer.Argument(help="Series ids (default: the claim's universe).")
+    ] = None,
+    asof: AsOf = None,
+    as_json: AsJson = False,
+) -> None:
+    """Returns, volatility, drawdowns, ranks, all-time highs and breakouts (claims C1, C2)."""
+    from havenflow.services import run_snapshot
+
+    result = run_snapshot(_state(ctx).repository(), ids or None, asof)
+    if as_json:
+        print_json(result.to_dict())
+        return
+    table = Table(title=f"havenflow snapshot as of {result.asof}", header_style="bold")
+    for col in (
+        "id",
+        "last",
+        *result.windows,
+        "vol 1Y",
+        "ATH",
+        "ATH date",
+        "from ATH",
+        "new highs",
+    ):
+        table.add_column(col, justify="left" if col == "id" else "right")
+    for a in result.assets:
+        rets = [_fmt(a.windows[w].ret, pct=True) for w in result.windows]
+        vol = a.windows["1Y"].volatility
+        highs = ",".join(str(b.bars) for b in a.breakouts if b.is_new_high) or "—"
+        table.add_row(
+            a.id,
+            _fmt(a.last),
+            *rets,
+            "—" if vol is None else f"{100 * vol:.0f}%",
+            _fmt(a.ath),
+            a.ath_date,
+            _fmt(a.drawdown_from_ath, pct=True),
+            highs,
+        )
+    console.print(table)
+    best = ", ".join(f"{w} {k}" for w, k in result.best_performer.items() if k)
+    console.print(f"best performer: {best}  (new highs: N-bar closing highs; ranks in --json)")
+    for note in result.notes:
+        console.print(f"[dim]{note}[/]")
+
+
+@app.command()
+def divergence(
+    ctx: typer.Context,
+    a: Annotated[str, typer.Argument(help="Asset A.")] = "silver",
+    b: Annotated[str, typer.Argument(help="Asset B.")] = "bitcoin",
+    asof: AsOf = None,
+    history: Annotated[bool, typer.Option(help="Add month-end chart series to JSON.")] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Relative strength, return spreads and correlation breakdown of A vs B (claim C3)."""
+    from havenflow.services import run_divergence
+
+    result = run_divergence(_state(ctx).repository(), a, b, asof)
+    if as_json:
+        print_json(result.to_dict(history=history))
+        return
+    console.print(result.summary(), highlight=False)
+
+
+@app.command()
+def drivers(
+    ctx: typer.Context,
+    asset: Annotated[str, typer.Argument(help="The asset to explain.")] = "silver",
+    freq: Annotated[str, typer.Option(help="D (trading days) or W.")] = "D",
+    window: Annotated[str, typer.Option(help="Attribution window: 1W 1M 3M 6M YTD 1Y.")] = "3M",
+    years: Annotated[float, typer.Option(help="Years of data for the betas.")] = 3.0,
+    implied_by: Annotated[
+        str | None, typer.Option(help="Claim C9: ASSET's factor-implied move in this rally.")
+    ] = None,
+    asof: AsOf = None,
+    as_json: AsJson = False,
+) -> None:
+    """Regress ASSET on real yields, dollar, rate expectations, equities, VIX (claims C5, C9)."""
+    from havenflow.services import run_drivers
+
+    if years <= 0 or years > 30:
+        raise typer.BadParameter(f"--years must be in (0, 30], got {years}")
+    out = run_drivers(
+        _state(ctx).repository(),
+        asset,
+        freq=freq,
+        asof=asof,
+        window=window,
+        years=years,
+        implied_by=implied_by,
+    )
+    if as_json:
+        print_json(out)
+        return
+    reg = out["regression"]
+    table = Table(
+        title=f"{asset}: {reg['frequency']} moves on drivers, {reg['start']}..{reg['end']} "
+        f"(n={reg['n_obs']}, R² {reg['rsquared']:.2f}, {reg['cov_type']})",
+        header_style="bold",
+    )
+    for col in ("driver", "beta", "HAC s.e.", "t", "p"):
+        table.add_column(col, justify="left" if col == "driver" else "right")
+    for c in reg["coefficients"]:
+        table.add_row(
+            out["driver_labels"].get(c["name"], c["name"]),
+            f"{c['coef']:+.4f}",
+            f"{c['std_err']:.4f}",
+            f"{c['t']:+.2f}",
+            f"{c['p_value']:.3g}",
+        )
+    console.print(table)
+    att = out["attribution"]
+    console.print(
+        f"{asset} {att['start']}..{att['end']}: {100 * att['actual']:+.1f} log points "
+        f"({100 * att['actual_simple_return']:+.1f}%); drivers explain "
+        f"{100 * att['explained']:+.1f}, drift {100 * att['drift']:+.1f}, "
+        f"unexplained {100 * att['unexplained']:+.1f}"
+    )
+    for p in att["contributions"]:
+        console.print(
+            f"  {out['driver_labels'][p['driver']]:<38} {100 * p['contribution']:+6.1f} "
+            f"[{100 * p['ci_low']:+.1f}, {100 * p['ci_high']:+.1f}]"
+        )
+    if "implied_by" in out:
+        t = out["implied_by"]["target"]
+        console.print(
+            f"if {asset} had reacted only to the drivers of {implied_by}'s move "
+            f"({100 * out['implied_by']['reference_simple_return']:+.1f}%): implied "
+            f"{100 * t['implied']:+.1f} log points (95% CI {100 * t['ci_low']:+.1f}.."
+            f"{100 * t['ci_high']:+.1f}; with residual noise {100 * t['prediction_low']:+.1f}.."
+            f"{100 * t['prediction_high']:+.1f}), actual {100 * t['actual']:+.1f}"
+        )
+    for note in out["notes"]:
+        console.print(f"[dim]{note}[/]")
+
+
+@app.command()
+def safehaven(
+    ctx: typer.Context,
+    asof: AsOf = None,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+    as_json: AsJson = False,
+) -> None:
+    """Hedge and safe-haven tests for gold, silver, bitcoin; BTC in stress (claims C4, C7)."""
+    from havenflow.services import run_safehaven
+
+    out = run_safehaven(_state(ctx).repository(), asof, seed)
+    if as_json:
+        print_json(out)
+        return
+    table = Table(
+        title=f"hedge / safe haven against the S&P 500 as of {out['asof']}", header_style="bold"
+    )
+    for col in ("asset", "hedge slope", "verdict", "10% tail", "5% tail", "1% tail"):
+        table.add_column(col, justify="left" if col == "asset" else "right")
+    for r in out["regressions"]:
+        tails = [f"{t['total_slope']:+.2f} ({t['verdict']})" for t in r["safe_haven"]]
+        table.add_row(r["asset"], f"{r['hedge']['slope']:+.2f}", r["hedge"]["verdict"], *tails)
+    console.print(table)
+    cc = out["conditional_correlation"]
+    for c in cc["correlations"]:
+        console.print(
+            f"bitcoin vs {c['partner']}: stress {c['stress']:+.2f} "
+            f"[{c['stress_ci'][0]:+.2f}, {c['stress_ci'][1]:+.2f}], calm {c['calm']:+.2f} "
+            f"[{c['calm_ci'][0]:+.2f}, {c['calm_ci'][1]:+.2f}] "
+            f"({cc['n_stress_days']} stress / {cc['n_calm_days']} calm days)"
+        )
+    console.print(f"[dim]{out['stress_definition']}[/]")
+
+
 def main() -> None:
     """Entry point of the console script."""
     try:
