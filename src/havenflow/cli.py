@@ -741,6 +741,47 @@ def safehaven(
     console.print(f"[dim]{out['stress_definition']}[/]")
 
 
+@app.command()
+def events(
+    ctx: typer.Context,
+    trigger: Annotated[
+        str, typer.Option(help="silver:ath, silver:high(252), silver:ret(63)>0.2, a/b:ret(63)>0.3")
+    ] = "silver:high(252)",
+    target: Annotated[str, typer.Option(help="The series whose forward returns are studied.")] = (
+        "bitcoin"
+    ),
+    horizons: Annotated[str, typer.Option(help="Forward horizons in trading days.")] = (
+        "5,10,21,42,63,126"
+    ),
+    min_gap: Annotated[int, typer.Option(help="Minimum bars between two events.")] = 21,
+    replicates: Annotated[int, typer.Option(help="Bootstrap replicates.")] = 999,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+    asof: AsOf = None,
+    as_json: AsJson = False,
+) -> None:
+    """What did TARGET do after TRIGGER? Forward returns vs baseline (claim C10)."""
+    from havenflow.services import run_events
+
+    try:
+        hs = tuple(int(h) for h in horizons.split(",") if h.strip())
+    except ValueError as exc:
+        raise typer.BadParameter(f"--horizons must be integers separated by commas: {exc}") from exc
+    result = run_events(
+        _state(ctx).repository(),
+        trigger,
+        target,
+        horizons=hs,
+        asof=asof,
+        min_gap=min_gap,
+        replicates=replicates,
+        seed=seed,
+    )
+    if as_json:
+        print_json(result.to_dict())
+        return
+    console.print(result.summary(), highlight=False)
+
+
 def main() -> None:
     """Entry point of the console script."""
     try:

@@ -43,6 +43,7 @@ __all__ = [
     "driver_moves",
     "run_divergence",
     "run_drivers",
+    "run_events",
     "run_leadlag",
     "run_safehaven",
     "run_snapshot",
@@ -492,3 +493,55 @@ def run_safehaven(repo: DataRepository, asof: str | None = None, seed: int = 0) 
         "regressions": regressions,
         "conditional_correlation": cond,
     }
+
+
+# ---- event studies --------------------------------------------------------------------------
+
+
+def run_events(
+    repo: DataRepository,
+    trigger: str,
+    target: str = "bitcoin",
+    *,
+    horizons: tuple[int, ...] | None = None,
+    asof: str | None = None,
+    min_gap: int = 21,
+    replicates: int = 999,
+    seed: int | None = 0,
+) -> Any:
+    """Event study of ``target`` after ``trigger`` on the trading-day calendar, point-in-time."""
+    from havenflow.analytics.events import (
+        DEFAULT_HORIZONS,
+        EventStudy,
+        decluster,
+        parse_trigger,
+        trigger_onsets,
+    )
+
+    parsed = parse_trigger(trigger)
+    ids = list(dict.fromkeys([*parsed.series, target]))
+    loaded = repo.load_many(ids, asof)
+    specs = {k: v.spec for k, v in loaded.items()}
+    for sid in ids:
+        if specs[sid].is_differenced:
+            raise DataValidationError(
+                f"{sid} is a {specs[sid].kind}: triggers and targets are prices"
+            )
+    levels = align(
+        {k: v.values for k, v in loaded.items()},
+        "B",
+        specs=specs,
+        end=pd.Timestamp(asof) if asof is not None else None,
+    )
+    onsets = trigger_onsets(parsed, levels)
+    events = decluster(onsets, pd.DatetimeIndex(levels.index), min_gap)
+    target_levels = levels[target].dropna()
+    events = events[(events >= target_levels.index[0]) & events.isin(target_levels.index)]
+    return EventStudy(
+        target_levels,
+        events,
+        horizons or DEFAULT_HORIZONS,
+        trigger=parsed.text,
+        description=parsed.describe(),
+        target_name=target,
+    ).fit(replicates, seed=seed)
