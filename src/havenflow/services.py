@@ -67,6 +67,21 @@ def _check_freq(freq: str) -> UserFrequency:
     return freq  # type: ignore[return-value]
 
 
+def _aligned_levels(
+    repo: DataRepository, ids: list[str], calendar: str, asof: str | pd.Timestamp | None
+) -> tuple[pd.DataFrame, dict[str, SeriesSpec], dict[str, Any]]:
+    """Levels of ``ids`` on one calendar (align's rules), with their specs and loaded series."""
+    loaded = repo.load_many(ids, asof)
+    specs = {k: v.spec for k, v in loaded.items()}
+    levels = align(
+        {k: v.values for k, v in loaded.items()},
+        calendar,  # type: ignore[arg-type]
+        specs=specs,
+        end=pd.Timestamp(asof) if asof is not None else None,
+    )
+    return levels, specs, loaded
+
+
 def aligned_moves(
     repo: DataRepository,
     ids: list[str],
@@ -96,14 +111,7 @@ def aligned_moves(
         The frame (one column per id, only dates where every series has a value) and the specs.
     """
     user_freq = _check_freq(freq)
-    loaded = repo.load_many(ids, asof)
-    specs = {k: v.spec for k, v in loaded.items()}
-    frame = align(
-        {k: v.values for k, v in loaded.items()},
-        _CALENDAR[user_freq],  # type: ignore[arg-type]
-        specs=specs,
-        end=pd.Timestamp(asof) if asof is not None else None,
-    )
+    frame, specs, _ = _aligned_levels(repo, ids, _CALENDAR[user_freq], asof)
     if levels:
         warnings.warn(
             "lead-lag on price levels: trending levels correlate at every lag (spurious "
@@ -343,17 +351,11 @@ def run_divergence(
 
     if a == b:
         raise DataValidationError("divergence of a series against itself")
-    loaded = repo.load_many([a, b], asof)
-    specs = {k: v.spec for k, v in loaded.items()}
+    levels, specs, _ = _aligned_levels(repo, [a, b], "B", asof)
     for sid, spec in specs.items():
         if spec.is_differenced:
             raise DataValidationError(f"{sid} is a {spec.kind}: divergence compares prices")
-    levels = align(
-        {k: v.values for k, v in loaded.items()},
-        "B",
-        specs=specs,
-        end=pd.Timestamp(asof) if asof is not None else None,
-    ).dropna()
+    levels = levels.dropna()
     return Divergence(levels, a, b).fit()
 
 
@@ -371,14 +373,7 @@ def driver_moves(
     if user_freq == "M":
         raise DataValidationError("driver regressions run on D or W moves")
     ids = list(dict.fromkeys([*assets, *DRIVER_IDS.values(), "ust_2y", "fed_funds"]))
-    loaded = repo.load_many(ids, asof)
-    specs = {k: v.spec for k, v in loaded.items()}
-    levels = align(
-        {k: v.values for k, v in loaded.items()},
-        _CALENDAR[user_freq],  # type: ignore[arg-type]
-        specs=specs,
-        end=pd.Timestamp(asof) if asof is not None else None,
-    )
+    levels, specs, loaded = _aligned_levels(repo, ids, _CALENDAR[user_freq], asof)
     moves = transform(levels, specs)
     ff_change = moves["fed_funds"]
     ff_last = loaded["fed_funds"].last
@@ -471,14 +466,7 @@ def run_safehaven(repo: DataRepository, asof: str | None = None, seed: int = 0) 
     )
 
     ids = ["gold", "silver", "bitcoin", "sp500", "vix"]
-    loaded = repo.load_many(ids, asof)
-    specs = {k: v.spec for k, v in loaded.items()}
-    levels = align(
-        {k: v.values for k, v in loaded.items()},
-        "B",
-        specs=specs,
-        end=pd.Timestamp(asof) if asof is not None else None,
-    )
+    levels, specs, _ = _aligned_levels(repo, ids, "B", asof)
     moves = transform(levels, specs)
     regressions = [
         SafeHavenRegression(moves[a], moves["sp500"], a, "sp500").fit()
@@ -520,19 +508,12 @@ def run_events(
 
     parsed = parse_trigger(trigger)
     ids = list(dict.fromkeys([*parsed.series, target]))
-    loaded = repo.load_many(ids, asof)
-    specs = {k: v.spec for k, v in loaded.items()}
+    levels, specs, _ = _aligned_levels(repo, ids, "B", asof)
     for sid in ids:
         if specs[sid].is_differenced:
             raise DataValidationError(
                 f"{sid} is a {specs[sid].kind}: triggers and targets are prices"
             )
-    levels = align(
-        {k: v.values for k, v in loaded.items()},
-        "B",
-        specs=specs,
-        end=pd.Timestamp(asof) if asof is not None else None,
-    )
     onsets = trigger_onsets(parsed, levels)
     events = decluster(onsets, pd.DatetimeIndex(levels.index), min_gap)
     target_levels = levels[target].dropna()

@@ -163,10 +163,17 @@ class DriverModel:
         )
 
 
-def _window_moves(moves: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+def _window_moves(
+    moves: pd.DataFrame, drivers: tuple[str, ...], start: pd.Timestamp, end: pd.Timestamp
+) -> pd.DataFrame:
+    """The bars in ``(start, end]``, refusing a window in which a driver has no value."""
     inside = moves[(moves.index > start) & (moves.index <= end)]
     if inside.empty:
         raise InsufficientDataError(f"no bar between {start.date()} and {end.date()}")
+    if inside[list(drivers)].isna().any().any():
+        raise InsufficientDataError(
+            f"a driver has no value in the window {start.date()}..{end.date()}"
+        )
     return inside
 
 
@@ -184,11 +191,7 @@ def attribute(
     the beta's HAC standard error; ``drift`` is the intercept times the bars; ``unexplained``
     is the rest. The parts add up to the actual log move exactly.
     """
-    window = _window_moves(moves, start, end)
-    if window[list(result.drivers)].isna().any().any():
-        raise InsufficientDataError(
-            f"a driver has no value in the window {start.date()}..{end.date()}"
-        )
+    window = _window_moves(moves, result.drivers, start, end)
     actual = float(window[result.asset].sum())
     z = stats.norm.ppf(0.5 + level / 2)
     parts = []
@@ -240,12 +243,8 @@ def implied_move(
     interval adds the residual variance of ``n`` bars (what the drivers cannot explain even
     with known betas).
     """
-    window = _window_moves(moves, start, end)
+    window = _window_moves(moves, result.drivers, start, end)
     drivers = list(result.drivers)
-    if window[drivers].isna().any().any():
-        raise InsufficientDataError(
-            f"a driver has no value in the window {start.date()}..{end.date()}"
-        )
     m = window[drivers].sum().to_numpy(dtype=float)
     beta = result.params[drivers].to_numpy(dtype=float)
     cov = result.cov.loc[drivers, drivers].to_numpy(dtype=float)
