@@ -170,21 +170,6 @@ def test_planted_lag_is_found_with_its_interval() -> None:
     assert hits >= 18  # at least 90% coverage
 
 
-def test_null_rejection_rate_is_near_nominal_fast() -> None:
-    # Independent GARCH-t series: the scan-adjusted 5% test must reject rarely; the naive one often.
-    rng = np.random.default_rng(7)
-    reps = 120
-    adjusted = naive = 0
-    for _ in range(reps):
-        x, y = garch_t(500, rng), garch_t(500, rng)
-        res = CrossCorrelation(x, y, 25).fit(replicates=199, seed=int(rng.integers(1 << 30)))
-        adjusted += res.pvalue < 0.05
-        naive += res.naive_pvalue < 0.05
-    # Binomial(120, 0.05): mean 6, 99.9% of the mass below 16.
-    assert adjusted <= 15
-    assert naive >= 5 * max(adjusted, 4)  # the naive best-lag test rejects far too often
-
-
 def test_series_input_joins_and_refuses_interior_gaps() -> None:
     idx = pd.date_range("2020-01-01", periods=200, freq="B")
     rng = np.random.default_rng(1)
@@ -251,6 +236,7 @@ def test_null_rejection_rate_500_replicates() -> None:
         naive += res.naive_pvalue < 0.05
     print(f"scan-adjusted {adjusted / reps:.3f}, naive {naive / reps:.3f}")
     assert 0.03 <= adjusted / reps <= 0.07
+    assert naive >= 5 * max(adjusted, 4)  # the naive best-lag test rejects far too often
     assert naive / reps > 0.5
 
 
