@@ -782,6 +782,63 @@ def events(
     console.print(result.summary(), highlight=False)
 
 
+@app.command()
+def regime(
+    ctx: typer.Context,
+    window: Annotated[int, typer.Option(help="Bars for changes and relative returns.")] = 63,
+    confirm: Annotated[int, typer.Option(help="Bars over which phase scores are averaged.")] = 21,
+    markov: Annotated[
+        bool, typer.Option("--markov/--no-markov", help="Also fit the Markov-switching model.")
+    ] = True,
+    history: Annotated[bool, typer.Option(help="Print the timeline of phases.")] = False,
+    seed: Annotated[int, typer.Option(help="Seed of the EM start jitter.")] = 0,
+    asof: AsOf = None,
+    as_json: AsJson = False,
+) -> None:
+    """Which phase of the cycle is it? Rules with evidence, Markov probabilities (claim C8)."""
+    from havenflow.analytics.regime import PHASE_NAMES
+    from havenflow.services import run_regime
+
+    out = run_regime(
+        _state(ctx).repository(), asof, window=window, confirm=confirm, markov=markov, seed=seed
+    )
+    payload = out.to_dict()
+    if as_json:
+        print_json(payload)
+        return
+    console.print(out.rules.summary(), highlight=False)
+    if out.markov is not None:
+        probs = payload["probabilities"]
+        console.print(
+            "Markov switching (filtered, weekly): "
+            + ", ".join(f"{k} {PHASE_NAMES[int(k)]}: {v:.2f}" for k, v in probs.items())
+            + f"; agrees with the rules on {payload['markov']['agreement_with_rules']:.0%} "
+            "of weeks",
+            highlight=False,
+        )
+    elif markov:
+        console.print(f"Markov switching not fitted: {out.markov_error}", highlight=False)
+    table = Table(title="What followed each phase (completed spells)")
+    for col in ["from", "spells", "-> 1", "-> 2", "-> 3", "-> 4", "median bars"]:
+        table.add_column(col, justify="right")
+    for row in payload["transitions"]:
+        med = row["median_bars_before_switch"]
+        table.add_row(
+            f"{row['from_phase']} {PHASE_NAMES[row['from_phase']]}",
+            str(row["completed"]),
+            *(str(row[f"to_{k}"]) for k in (1, 2, 3, 4)),
+            "—" if med is None else f"{med:.0f}",
+        )
+    console.print(table)
+    if history:
+        for spell in payload["timeline"]:
+            console.print(
+                f"{spell['start']} .. {spell['end']}  {spell['phase']} "
+                f"{PHASE_NAMES[spell['phase']]} ({spell['bars']} bars)",
+                highlight=False,
+            )
+
+
 def main() -> None:
     """Entry point of the console script."""
     try:

@@ -45,6 +45,7 @@ __all__ = [
     "run_drivers",
     "run_events",
     "run_leadlag",
+    "run_regime",
     "run_safehaven",
     "run_snapshot",
     "scan_pairs",
@@ -509,6 +510,10 @@ def run_events(
     parsed = parse_trigger(trigger)
     ids = list(dict.fromkeys([*parsed.series, target]))
     levels, specs, _ = _aligned_levels(repo, ids, "B", asof)
+    if parsed.kind == "phase":
+        # The phase of every date, from indicators known on that date (rule-based).
+        phases = run_regime(repo, asof, markov=False).rules.phase
+        levels = levels.join(phases.astype("float").rename("phase"), how="left")
     for sid in ids:
         if specs[sid].is_differenced:
             raise DataValidationError(
@@ -526,3 +531,86 @@ def run_events(
         description=parsed.describe(),
         target_name=target,
     ).fit(replicates, seed=seed)
+
+
+# ---- phases ------------------------------------------------------------------------------------
+
+#: Series the phase indicators use; the first six are required.
+PHASE_SERIES = [
+    "vix",
+    "sp500",
+    "gold",
+    "silver",
+    "real_yield_10y",
+    "usd_broad",
+    "bitcoin",
+    "m2",
+    "fed_balance_sheet",
+    "reverse_repo",
+]
+
+
+@dataclass(frozen=True)
+class RegimeOutcome:
+    """Rule-based phases and (optionally) the Markov-switching probabilities."""
+
+    rules: Any
+    markov: Any | None
+    markov_error: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (``havenflow regime --json``)."""
+        out: dict[str, Any] = self.rules.to_dict()
+        last = self.rules.asof
+        if self.markov is not None:
+            out["probabilities"] = self.markov.to_dict()["probabilities"]
+            out["markov"] = self.markov.to_dict()
+        else:
+            out["probabilities"] = None
+            out["markov"] = {"error": self.markov_error}
+        out["probabilities_source"] = (
+            "Markov-switching (Gaussian HMM) filtered probabilities, week ending "
+            + (self.markov.to_dict()["asof"] if self.markov is not None else "—")
+        )
+        out["rules_asof"] = last.date().isoformat()
+        return out
+
+
+def run_regime(
+    repo: DataRepository,
+    asof: str | pd.Timestamp | None = None,
+    *,
+    window: int = 63,
+    confirm: int = 21,
+    markov: bool = True,
+    seed: int | None = 0,
+) -> RegimeOutcome:
+    """Phases of the cycle on the trading-day calendar, point-in-time (claim C8)."""
+    from havenflow.analytics.regime import (
+        OPTIONAL,
+        MarkovPhaseModel,
+        PhaseClassifier,
+        PhaseSpec,
+    )
+    from havenflow.exceptions import HavenflowError
+
+    available = [sid for sid in PHASE_SERIES if sid not in OPTIONAL or _has_data(repo, sid, asof)]
+    levels, _, _ = _aligned_levels(repo, available, "B", asof)
+    rules = PhaseClassifier(levels, PhaseSpec(window=window, confirm=confirm)).fit()
+    model = None
+    error = None
+    if markov:
+        try:
+            model = MarkovPhaseModel(rules.indicators, rules.phase).fit(seed=seed)
+        except HavenflowError as exc:
+            error = str(exc)
+    return RegimeOutcome(rules, model, error)
+
+
+def _has_data(repo: DataRepository, sid: str, asof: str | pd.Timestamp | None) -> bool:
+    from havenflow.exceptions import HavenflowError
+
+    try:
+        return not repo.load(sid, asof).values.empty
+    except HavenflowError:
+        return False

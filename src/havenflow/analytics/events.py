@@ -5,7 +5,9 @@ Triggers come from a small grammar, evaluated on aligned levels with data up to 
 - ``silver:ath``: a new all-time closing high (above every earlier close in the sample);
 - ``silver:high(252)``: a close above the highest of the previous 252 closes;
 - ``silver:ret(63)>0.2``: the 63-bar simple return above 20% (``<`` for below);
-- ``silver/bitcoin:ret(63)>0.3``: the relative return ``(1 + r_A) / (1 + r_B) - 1`` above 30%.
+- ``silver/bitcoin:ret(63)>0.3``: the relative return ``(1 + r_A) / (1 + r_B) - 1`` above 30%;
+- ``phase:1->2``: the rule-based phase (see :mod:`havenflow.analytics.regime`) changes from 1
+  to 2.
 
 An event is the first bar on which the condition holds after a bar on which it did not (its
 onset); events closer than ``min_gap`` bars to the previous kept event are dropped
@@ -80,7 +82,11 @@ class Trigger:
             )
             side = "above" if self.op == ">" else "below"
             return f"{what} moves {side} {self.threshold:+.0%}"
-        return f"the phase changes ({self.text})"
+        from havenflow.analytics.regime import PHASE_NAMES
+
+        assert self.op is not None
+        a, b = (int(x) for x in self.op.split("->"))
+        return f"the phase changes from {a} ({PHASE_NAMES[a]}) to {b} ({PHASE_NAMES[b]})"
 
 
 def parse_trigger(text: str) -> Trigger:
@@ -103,6 +109,8 @@ def parse_trigger(text: str) -> Trigger:
                 raise DataValidationError(f"trigger {text!r}: ret(N) needs N >= 1")
             series = (m["a"],) if m["b"] is None else (m["a"], m["b"])
             return Trigger(t, "ret", series, bars=n, op=m["op"], threshold=float(m["x"]))
+        if m["from"] == m["to"]:
+            raise DataValidationError(f"trigger {text!r}: a phase change needs two phases")
         return Trigger(t, "phase", (), op=f"{m['from']}->{m['to']}")
     raise DataValidationError(
         f"cannot read trigger {text!r}; use one of: silver:ath, silver:high(252), "
@@ -112,9 +120,14 @@ def parse_trigger(text: str) -> Trigger:
 
 def _condition(trigger: Trigger, levels: pd.DataFrame) -> pd.Series:
     if trigger.kind == "phase":
-        raise DataValidationError(
-            "phase triggers need the phase classification (`havenflow regime`), not built yet"
-        )
+        if "phase" not in levels:
+            raise DataValidationError(
+                "phase triggers need a 'phase' column (the rule-based phase of each date)"
+            )
+        assert trigger.op is not None
+        before, after = (int(x) for x in trigger.op.split("->"))
+        p = levels["phase"]
+        return ((p == after) & (p.shift(1) == before)).fillna(False)
     a = levels[trigger.series[0]]
     if trigger.kind == "ath":
         return (a > a.shift(1).cummax()).fillna(False)
