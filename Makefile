@@ -41,6 +41,7 @@ test: lint typecheck unit
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/data_layer.py
 	$(BIN)/python benchmarks/leadlag.py
+	$(BIN)/python benchmarks/cycle.py
 
 # Rebuild the bundled dataset from ../shared/data/raw (maintainers only).
 embedded: $(VENV)/.installed

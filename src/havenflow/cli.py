@@ -839,6 +839,29 @@ def regime(
             )
 
 
+@app.command()
+def outlook(
+    ctx: typer.Context,
+    target: Annotated[str, typer.Argument(help="The series to forecast.")] = "bitcoin",
+    horizons: Annotated[str, typer.Option(help="Horizons in trading days.")] = "21,63,126",
+    k: Annotated[int, typer.Option("--analogues", help="Nearest past weeks used.")] = 30,
+    asof: AsOf = None,
+    as_json: AsJson = False,
+) -> None:
+    """Where could TARGET head? Forward-return odds with walk-forward skill (claim C11)."""
+    from havenflow.services import run_outlook
+
+    try:
+        hs = tuple(int(h) for h in horizons.split(",") if h.strip())
+    except ValueError as exc:
+        raise typer.BadParameter(f"--horizons must be integers separated by commas: {exc}") from exc
+    result = run_outlook(_state(ctx).repository(), target, asof, horizons=hs, k_analogues=k)
+    if as_json:
+        print_json(result.to_dict())
+        return
+    console.print(result.summary(), highlight=False)
+
+
 def main() -> None:
     """Entry point of the console script."""
     try:

@@ -45,6 +45,7 @@ __all__ = [
     "run_drivers",
     "run_events",
     "run_leadlag",
+    "run_outlook",
     "run_regime",
     "run_safehaven",
     "run_snapshot",
@@ -614,3 +615,36 @@ def _has_data(repo: DataRepository, sid: str, asof: str | pd.Timestamp | None) -
         return not repo.load(sid, asof).values.empty
     except HavenflowError:
         return False
+
+
+# ---- outlook -----------------------------------------------------------------------------------
+
+
+def run_outlook(
+    repo: DataRepository,
+    target: str = "bitcoin",
+    asof: str | pd.Timestamp | None = None,
+    *,
+    horizons: tuple[int, ...] = (21, 63, 126),
+    k_analogues: int = 30,
+) -> Any:
+    """Conditional outlook of ``target`` with its walk-forward record (claim C11)."""
+    from havenflow.analytics.outlook import ConditionalOutlook, OutlookSpec, outlook_features
+    from havenflow.analytics.regime import OPTIONAL, PhaseClassifier
+
+    ids = [sid for sid in PHASE_SERIES if sid not in OPTIONAL or _has_data(repo, sid, asof)]
+    ids = list(dict.fromkeys([*ids, target]))
+    levels, specs, _ = _aligned_levels(repo, ids, "B", asof)
+    if specs[target].is_differenced:
+        raise DataValidationError(f"{target} is a {specs[target].kind}: the outlook needs a price")
+    if "bitcoin" not in levels:
+        raise DataValidationError("the outlook's state needs bitcoin (the divergence)")
+    rules = PhaseClassifier(levels).fit()
+    feats = outlook_features(levels, rules.indicators, rules.phase, target)
+    tgt = levels[target].reindex(feats.index)
+    return ConditionalOutlook(
+        tgt,
+        feats,
+        OutlookSpec(horizons=horizons, k_analogues=k_analogues),
+        target_name=target,
+    ).fit()
