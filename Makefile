@@ -20,11 +20,10 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(VENV)/.installed $@
 
-# The main job on the bundled data, offline. Until the HTML report lands it prints the series
-# listing and the point-in-time summary table.
+# The main job on the bundled data, offline: report.html in the repository root (ignored by git),
+# with the verdicts' summary box printed here.
 report: $(VENV)/.installed
-	COLUMNS=$${COLUMNS:-140} $(BIN)/havenflow data list
-	COLUMNS=$${COLUMNS:-140} $(BIN)/havenflow summary
+	COLUMNS=$${COLUMNS:-140} $(BIN)/havenflow report --out report.html
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks scripts

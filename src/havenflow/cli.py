@@ -862,6 +862,46 @@ def outlook(
     console.print(result.summary(), highlight=False)
 
 
+@app.command()
+def report(
+    ctx: typer.Context,
+    out: Annotated[
+        Path | None, typer.Option(help="Output file ('-' for stdout); default report.<format>.")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="html, md or json.")] = "html",
+    seed: Annotated[int, typer.Option(help="Seed of every bootstrap.")] = 0,
+    replicates: Annotated[int, typer.Option(help="Bootstrap replicates.")] = 999,
+    asof: AsOf = None,
+) -> None:
+    """Answer every claim C1-C11 with numbers, charts and a verdict (HTML, Markdown or JSON)."""
+    from havenflow.report import (
+        ReportOptions,
+        build_report,
+        render_html,
+        render_markdown,
+        summary_box,
+    )
+
+    if fmt not in ("html", "md", "json"):
+        raise typer.BadParameter(f"--format must be html, md or json, got {fmt!r}")
+    payload = build_report(
+        _state(ctx).repository(), ReportOptions(asof=asof, seed=seed, replicates=replicates)
+    )
+    if fmt == "json":
+        text = json.dumps(payload, indent=2, allow_nan=False) + "\n"
+    elif fmt == "md":
+        text = render_markdown(payload)
+    else:
+        text = render_html(payload)
+    target = out if out is not None else Path(f"report.{fmt}")
+    if str(target) == "-":
+        sys.stdout.write(text)
+        return
+    target.write_text(text, encoding="utf-8")
+    console.print(summary_box(payload), highlight=False, soft_wrap=True)
+    console.print(f"wrote {target} ({len(text.encode()) / 1e6:.1f} MB)", highlight=False)
+
+
 def main() -> None:
     """Entry point of the console script."""
     try:

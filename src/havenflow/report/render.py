@@ -1,0 +1,362 @@
+"""Render the report JSON as self-contained HTML (plotly, JS embedded) or Markdown."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import plotly.graph_objects as go
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+__all__ = ["figure", "figures", "render_html", "render_markdown", "summary_box"]
+
+_COLORS = {"silver": "#8a8d91", "gold": "#c9a227", "bitcoin": "#f2a900"}
+_PHASE_COLORS = {
+    1: "rgba(201,162,39,0.22)",
+    2: "rgba(91,127,166,0.2)",
+    3: "rgba(60,140,80,0.15)",
+    4: "rgba(180,60,60,0.15)",
+}
+VERDICT_CLASS = {
+    "supported": "ok",
+    "not supported": "no",
+    "inconclusive": "maybe",
+    "not testable with the data at hand": "na",
+}
+
+
+def _layout(fig: go.Figure, title: str, **kw: Any) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "font": {"size": 14}},
+        template="plotly_white",
+        height=360,
+        margin={"l": 50, "r": 20, "t": 50, "b": 40},
+        legend={"orientation": "h", "y": -0.15},
+        **kw,
+    )
+    return fig
+
+
+def figure(chart: dict[str, Any]) -> go.Figure:
+    """One plotly figure from a chart spec of the report JSON."""
+    kind = chart["kind"]
+    fig = go.Figure()
+    if kind == "price_markers":
+        fig.add_scatter(
+            x=chart["dates"], y=chart["values"], name="close", line={"color": _COLORS["silver"]}
+        )
+        fig.add_scatter(
+            x=chart["breakout_dates"],
+            y=chart["breakout_values"],
+            mode="markers",
+            name="252-bar breakout",
+            marker={"symbol": "triangle-up", "size": 7, "color": "#3c8c50"},
+        )
+        fig.add_scatter(
+            x=chart["ath_dates"],
+            y=chart["ath_values"],
+            mode="markers",
+            name="all-time high",
+            marker={"symbol": "star", "size": 9, "color": "#c0392b"},
+        )
+    elif kind == "ranking":
+        for asset, values in chart["assets"].items():
+            fig.add_bar(
+                x=chart["windows"],
+                y=[None if v is None else 100 * v for v in values],
+                name=asset,
+                marker={"color": _COLORS.get(asset)},
+            )
+        fig.update_yaxes(title="return, %")
+    elif kind == "relative_strength":
+        fig.add_scatter(x=chart["dates"], y=chart["ratio"], name="silver / bitcoin", yaxis="y")
+        fig.add_scatter(
+            x=chart["dates"],
+            y=chart["z"],
+            name="z-score (252 bars)",
+            yaxis="y2",
+            line={"dash": "dot"},
+        )
+        fig.update_layout(
+            yaxis={"type": "log", "title": "ratio"},
+            yaxis2={"overlaying": "y", "side": "right", "title": "z"},
+        )
+    elif kind == "tails":
+        for asset, rows in chart["assets"].items():
+            fig.add_scatter(
+                x=[f"{100 * r['quantile']:g}% tail" for r in rows],
+                y=[r["slope"] for r in rows],
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [r["high"] - r["slope"] for r in rows],
+                    "arrayminus": [r["slope"] - r["low"] for r in rows],
+                },
+                mode="markers",
+                name=asset,
+                marker={"size": 10, "color": _COLORS.get(asset)},
+            )
+        fig.add_hline(y=0, line={"color": "#888"})
+    elif kind == "attribution":
+        errs_plus = [
+            None if h is None else 100 * (h - v)
+            for v, h in zip(chart["values"], chart["high"], strict=True)
+        ]
+        errs_minus = [
+            None if lo is None else 100 * (v - lo)
+            for v, lo in zip(chart["values"], chart["low"], strict=True)
+        ]
+        fig.add_bar(
+            x=chart["labels"],
+            y=[100 * v for v in chart["values"]],
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": errs_plus,
+                "arrayminus": errs_minus,
+            },
+            marker={"color": "#5b7fa6"},
+        )
+        fig.update_yaxes(title="log points")
+    elif kind == "line":
+        fig.add_scatter(x=chart["dates"], y=chart["values"], name="ratio")
+    elif kind == "stress_bars":
+        for regime, color in (("stress", "#c0392b"), ("calm", "#5b7fa6")):
+            vals = chart[regime]
+            ci = chart[f"{regime}_ci"]
+            fig.add_bar(
+                x=chart["partners"],
+                y=vals,
+                name=regime,
+                marker={"color": color},
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [c[1] - v for v, c in zip(vals, ci, strict=True)],
+                    "arrayminus": [v - c[0] for v, c in zip(vals, ci, strict=True)],
+                },
+            )
+        fig.update_yaxes(title="correlation of daily returns")
+    elif kind == "phases":
+        for spell in chart["spells"]:
+            fig.add_vrect(
+                x0=spell["start"],
+                x1=spell["end"],
+                fillcolor=_PHASE_COLORS[spell["phase"]],
+                line_width=0,
+                layer="below",
+            )
+        for asset, values in chart["series"].items():
+            fig.add_scatter(
+                x=chart["dates"], y=values, name=asset, line={"color": _COLORS.get(asset)}
+            )
+        for ph, color in _PHASE_COLORS.items():
+            fig.add_scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                marker={"size": 12, "color": color, "symbol": "square"},
+                name=f"phase {ph}",
+            )
+        fig.update_yaxes(type="log")
+    elif kind == "implied":
+        fig.add_bar(
+            x=["implied by drivers", "actual"],
+            y=[100 * chart["implied"], 100 * chart["actual"]],
+            marker={"color": ["#5b7fa6", _COLORS["bitcoin"]]},
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": [100 * (chart["ci"][1] - chart["implied"]), 0],
+                "arrayminus": [100 * (chart["implied"] - chart["ci"][0]), 0],
+            },
+        )
+        fig.add_hrect(
+            y0=100 * chart["prediction"][0],
+            y1=100 * chart["prediction"][1],
+            fillcolor="rgba(91,127,166,0.1)",
+            line_width=0,
+            annotation_text="range with BTC's own noise",
+        )
+        fig.update_yaxes(title="log points")
+    elif kind == "leadlag_profile":
+        fig.add_scatter(x=chart["lags"], y=chart["upper"], line={"width": 0}, showlegend=False)
+        fig.add_scatter(
+            x=chart["lags"],
+            y=chart["lower"],
+            fill="tonexty",
+            fillcolor="rgba(150,150,150,0.3)",
+            line={"width": 0},
+            name="95% null band",
+        )
+        fig.add_bar(
+            x=chart["lags"], y=chart["correlation"], name="correlation", marker={"color": "#5b7fa6"}
+        )
+        fig.update_xaxes(title="lag (weeks; positive = leader first)")
+    elif kind == "rolling_lag":
+        sig = [p is not None and p < 0.05 for p in chart["p_value"]]
+        fig.add_scatter(
+            x=chart["dates"],
+            y=chart["best_lag"],
+            mode="markers",
+            name="best lag",
+            marker={
+                "color": ["#c0392b" if s else "rgba(0,0,0,0)" for s in sig],
+                "line": {"color": "#c0392b", "width": 1},
+                "size": 7,
+            },
+        )
+        fig.update_yaxes(title="best lag, weeks")
+    elif kind == "event_path":
+        fig.add_scatter(x=chart["bars"], y=chart["p90"], line={"width": 0}, showlegend=False)
+        fig.add_scatter(
+            x=chart["bars"],
+            y=chart["p10"],
+            fill="tonexty",
+            fillcolor="rgba(242,169,0,0.2)",
+            line={"width": 0},
+            name="10-90% of events",
+        )
+        fig.add_scatter(
+            x=chart["bars"],
+            y=chart["mean"],
+            name="mean after events",
+            line={"color": _COLORS["bitcoin"]},
+        )
+        fig.add_scatter(
+            x=chart["bars"],
+            y=chart["baseline"],
+            name="unconditional baseline",
+            line={"dash": "dash", "color": "#555"},
+        )
+        fig.update_xaxes(title="trading days after the event")
+    elif kind == "fan":
+        for name, key, color, offset in (
+            ("shown", "shown", "#2c3e50", -0.2),
+            ("conditional", "conditional", "#f2a900", 0.0),
+            ("baseline", "baseline", "#8a8d91", 0.2),
+        ):
+            xs, lo, hi, q25, q75, med = [], [], [], [], [], []
+            for i, q in enumerate(chart[key]):
+                if q is None:
+                    continue
+                xs.append(i + offset)
+                lo.append(100 * math.expm1(q["5"]))
+                hi.append(100 * math.expm1(q["95"]))
+                q25.append(100 * math.expm1(q["25"]))
+                q75.append(100 * math.expm1(q["75"]))
+                med.append(100 * math.expm1(q["50"]))
+            fig.add_scatter(
+                x=xs,
+                y=med,
+                mode="markers",
+                name=f"{name} (median, 25-75%, 5-95%)",
+                marker={"color": color, "size": 10},
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [h - m for h, m in zip(hi, med, strict=True)],
+                    "arrayminus": [m - lo_ for m, lo_ in zip(med, lo, strict=True)],
+                    "thickness": 1,
+                },
+            )
+            fig.add_scatter(
+                x=xs,
+                y=med,
+                mode="markers",
+                showlegend=False,
+                marker={"color": color, "size": 1},
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [h - m for h, m in zip(q75, med, strict=True)],
+                    "arrayminus": [m - lo_ for m, lo_ in zip(med, q25, strict=True)],
+                    "thickness": 6,
+                    "width": 0,
+                },
+            )
+        fig.update_xaxes(tickvals=list(range(len(chart["horizons"]))), ticktext=chart["horizons"])
+        fig.update_yaxes(title="simple return, %")
+    return _layout(fig, chart.get("title", ""))
+
+
+def figures(claim: dict[str, Any]) -> list[go.Figure]:
+    """Every figure of one claim."""
+    charts = claim.get("charts") or ([claim["chart"]] if claim.get("chart") else [])
+    return [figure(c) for c in charts]
+
+
+def _env() -> Environment:
+    return Environment(
+        loader=PackageLoader("havenflow.report", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_html(report: dict[str, Any], *, embed_js: bool = True) -> str:
+    """Self-contained HTML: plotly's JS is embedded once (no CDN); works offline."""
+    from plotly.offline import get_plotlyjs
+
+    charts = {}
+    for claim in report["claims"]:
+        charts[claim["id"]] = [
+            f.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False})
+            for f in figures(claim)
+        ]
+    return (
+        _env()
+        .get_template("report.html.j2")
+        .render(
+            report=report,
+            charts=charts,
+            plotly_js=get_plotlyjs() if embed_js else "",
+            verdict_class=VERDICT_CLASS,
+        )
+    )
+
+
+def summary_box(report: dict[str, Any]) -> str:
+    """The verdicts as a plain-text box (printed by ``make report``)."""
+    width = max(len(s["claim"]) for s in report["summary"]) + 8
+    vw = max(len(s["verdict"]) for s in report["summary"])
+    top = f"havenflow report as of {report['asof']}"
+    lines = ["+" + "-" * (width + vw + 3) + "+", f"| {top:<{width + vw + 1}} |"]
+    lines.append("+" + "-" * (width + vw + 3) + "+")
+    for s in report["summary"]:
+        lines.append(f"| {s['id']:<4} {s['claim']:<{width - 5}} {s['verdict']:<{vw}} |")
+    lines.append("+" + "-" * (width + vw + 3) + "+")
+    return "\n".join(lines)
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    """The same verdicts, numbers and text as the HTML, without charts."""
+    out = [
+        f"# {report['title']}",
+        "",
+        f"As of **{report['asof']}** · havenflow {report['havenflow_version']} · "
+        f"seed {report['seed']}",
+        "",
+    ]
+    out += ["| claim | verdict |", "|---|---|"]
+    out += [f"| {s['id']} {s['claim']} | **{s['verdict']}** |" for s in report["summary"]]
+    for c in report["claims"]:
+        out += ["", f"## {c['id']}. {c['claim']}", "", f"**Verdict: {c['verdict']}**", ""]
+        out += [f"- {n['label']}: {n['display']}" for n in c["numbers"]]
+        out += ["", c["explanation"], "", f"_Rule: {c['rule']}_"]
+    out += ["", "## Methods", ""]
+    out += [f"- **{m['name']}**: {m['text']}" for m in report["methods"]]
+    out += [
+        "",
+        "## Data",
+        "",
+        "| id | name | first | last | origin | attribution |",
+        "|---|---|---|---|---|---|",
+    ]
+    out += [
+        f"| {d['id']} | {d['name']} | {d['first']} | {d['last']} | {d['origin']} | "
+        f"{d['attribution']} |"
+        for d in report["data"]
+    ]
+    return "\n".join(out) + "\n"

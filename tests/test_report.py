@@ -1,0 +1,114 @@
+"""The report: every claim answered, same verdicts in every format, point-in-time, escaped."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.test_cli import run
+
+from havenflow.catalog import get_spec
+from havenflow.data.embedded import embedded_series
+from havenflow.data.repository import DataRepository
+from havenflow.data.store import ObservationBatch, Store
+from havenflow.report import (
+    CLAIMS,
+    VERDICTS,
+    ReportOptions,
+    build_report,
+    render_html,
+    render_markdown,
+    summary_box,
+)
+from havenflow.report.build import REPORT_SERIES
+from havenflow.services import PHASE_SERIES, run_snapshot
+
+ASOF = "2026-01-23"
+
+
+@pytest.fixture(scope="module")
+def report() -> dict[str, Any]:
+    return build_report(DataRepository(), ReportOptions(asof=ASOF, replicates=199))
+
+
+def test_every_claim_is_answered_with_numbers(report: dict[str, Any]) -> None:
+    assert report["asof"] == ASOF
+    assert [c["id"] for c in report["claims"]] == list(CLAIMS)
+    for c in report["claims"]:
+        assert c["verdict"] in VERDICTS, c
+        assert c["explanation"], c["id"]
+        assert "Could not be computed" not in c["explanation"], c["id"]
+        assert c["numbers"], c["id"]
+        assert c.get("chart") or c.get("charts"), c["id"]
+    verdicts = {c["id"]: c["verdict"] for c in report["claims"]}
+    assert verdicts["C6"] == "not testable with the data at hand"
+    # The numbers in the text are the computed ones, not hand-written.
+    silver = next(
+        a
+        for a in run_snapshot(DataRepository(), None, ASOF).to_dict()["assets"]
+        if a["id"] == "silver"
+    )
+    c1 = report["claims"][0]
+    assert c1["numbers"][0]["value"] == pytest.approx(silver["ath"])
+    assert f"{silver['ath']:.2f}" in c1["explanation"]
+    assert verdicts["C1"] == "supported"  # silver closed at a record 100.925 that day
+    ids = {d["id"] for d in report["data"]}
+    assert {"silver", "gold", "bitcoin", "vix"} <= ids
+    assert all(d["attribution"] for d in report["data"])
+
+
+def test_formats_carry_the_same_verdicts_and_html_is_self_contained(report: dict[str, Any]) -> None:
+    html = render_html(report)
+    md = render_markdown(report)
+    box = summary_box(report)
+    for c in report["claims"]:
+        assert f"**Verdict: {c['verdict']}**" in md
+        assert f'data-claim="{c["id"]}">{c["verdict"]}<' in html
+        assert c["verdict"] in box
+        for n in c["numbers"]:
+            assert n["display"].replace("&", "&amp;") in html or n["display"] in html
+            assert n["display"] in md
+    # Nothing is fetched: no external script or stylesheet (plotly's own code mentions its CDN
+    # in strings, which is why the check is on tags).
+    assert "<script src=" not in html.replace(" ", " ")
+    assert '<link rel="stylesheet" href="http' not in html
+    assert "Plotly.newPlot" in html
+    assert html.count("plotly.js v") >= 1  # the library itself is embedded
+
+
+def test_user_text_is_escaped(report: dict[str, Any]) -> None:
+    evil = copy.deepcopy(report)
+    evil["data"][0]["name"] = "<script>alert('x')</script>"
+    evil["claims"][0]["explanation"] = "<img src=x onerror=alert(1)>"
+    html = render_html(evil, embed_js=False)
+    assert "<script>alert('x')</script>" not in html
+    assert "&lt;script&gt;alert(" in html
+    assert "<img src=x" not in html
+
+
+def test_report_is_point_in_time(report: dict[str, Any], home: Path) -> None:
+    store = Store(home / "cut.duckdb")
+    ids = sorted(set(REPORT_SERIES) | set(PHASE_SERIES))
+    store.write([ObservationBatch(get_spec(s), embedded_series(s)[:ASOF], "t", s) for s in ids])
+    cut = build_report(DataRepository(store=store), ReportOptions(asof=ASOF, replicates=199))
+    # Provenance differs by design (store vs bundled); every number and verdict must not.
+    for r in (cut, report):
+        for d in r["data"]:
+            d.pop("origin")
+    assert json.dumps(cut, sort_keys=True) == json.dumps(report, sort_keys=True)
+
+
+def test_report_cli_writes_each_format(home: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.md"
+    code, text = run(
+        "report", "--asof", ASOF, "--format", "md", "--out", str(out), "--replicates", "99"
+    )
+    assert code == 0, text
+    assert "C11" in text
+    assert "wrote" in text
+    assert out.read_text().startswith("# havenflow")
+    code, text = run("report", "--format", "pdf")
+    assert code != 0
