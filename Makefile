@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: report test lint typecheck unit bench clean embedded
+.PHONY: report test lint typecheck unit bench clean embedded browser screenshots
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +33,13 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
-unit: $(VENV)/.installed-dev
+# The dashboard's browser test drives Debian's Chromium through Playwright (no browser
+# download: Playwright's own `install` needs hosts CI cannot reach).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+unit: $(VENV)/.installed-dev browser
 	$(BIN)/python -m pytest -q
 
 test: lint typecheck unit
@@ -41,6 +48,10 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/data_layer.py
 	$(BIN)/python benchmarks/leadlag.py
 	$(BIN)/python benchmarks/cycle.py
+
+# README screenshots of the report and the dashboard (docs/*.png).
+screenshots: $(VENV)/.installed-dev browser
+	$(BIN)/python scripts/screenshots.py
 
 # Rebuild the bundled dataset from ../shared/data/raw (maintainers only).
 embedded: $(VENV)/.installed

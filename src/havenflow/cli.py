@@ -902,6 +902,19 @@ def report(
     console.print(f"wrote {target} ({len(text.encode()) / 1e6:.1f} MB)", highlight=False)
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind (loopback by default).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="Port.")] = 8050,
+) -> None:
+    """Start the web dashboard (FastAPI) on HOST:PORT."""
+    from havenflow.web import serve as run_server
+
+    run_server(host, port)
+
+
 def main() -> None:
     """Entry point of the console script."""
     try:

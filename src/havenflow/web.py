@@ -1,0 +1,303 @@
+"""The dashboard: server-rendered pages over the report's figures, plus a JSON API (FastAPI).
+
+A thin shell: every number comes from :mod:`havenflow.services` and
+:mod:`havenflow.report`, so the dashboard, the CLI and the report agree. Inputs are validated
+before any computation (unknown ids, malformed dates and absurd windows get a 4xx with a clear
+message); templates autoescape everything, so names from imported files cannot inject markup;
+no parameter is ever used as a file path. Results are cached per (inputs, data version).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from havenflow import __version__
+from havenflow.data.repository import DataRepository
+from havenflow.exceptions import HavenflowError, UnknownSeriesError
+
+__all__ = ["create_app"]
+
+_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_FREQS = ("D", "W", "M")
+
+
+class InputError(ValueError):
+    """A request parameter is malformed (answered with 400)."""
+
+
+def _date(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    if not _DATE.match(value):
+        raise InputError(f"asof must be a date like 2026-01-23, got {value!r}")
+    try:
+        return pd.Timestamp(value).date().isoformat()
+    except ValueError as exc:
+        raise InputError(f"asof {value!r} is not a valid date") from exc
+
+
+def _series_id(value: str, name: str) -> str:
+    if not _ID.match(value):
+        raise InputError(f"{name} must be a series id (letters, digits, underscore), got {value!r}")
+    return value
+
+
+def _horizons(value: str) -> tuple[int, ...]:
+    try:
+        hs = tuple(int(h) for h in value.split(",") if h.strip())
+    except ValueError as exc:
+        raise InputError(f"horizons must be integers separated by commas, got {value!r}") from exc
+    if not hs or any(h < 1 or h > 504 for h in hs):
+        raise InputError("each horizon must be between 1 and 504 trading days")
+    return hs
+
+
+class _Cache:
+    """A small LRU of results keyed by (inputs, data version), safe across threads."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._data: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def get(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                return self._data[key]
+        value = compute()
+        with self._lock:
+            self._data[key] = value
+            while len(self._data) > self._size:
+                self._data.popitem(last=False)
+        return value
+
+
+def create_app(repository: Callable[[], DataRepository] | None = None) -> FastAPI:
+    """Build the app; ``repository`` gives the data (default: the store plus bundled data)."""
+    from havenflow.data.store import Store
+
+    def default_repo() -> DataRepository:
+        return DataRepository(store=Store())
+
+    make_repo = repository or default_repo
+    cache = _Cache()
+    env = Environment(
+        loader=PackageLoader("havenflow.report", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+    )
+    app = FastAPI(
+        title="havenflow",
+        version=__version__,
+        description="Cross-asset rotation claims, tested with data: verdicts, lead-lag and "
+        "event studies as of any date.",
+    )
+
+    def data_version(repo: DataRepository) -> str:
+        # The store file's size and mtime change with every write; bundled data change only
+        # with the package version.
+        path = getattr(repo.store, "path", None)
+        if isinstance(path, Path) and path.exists():
+            st = path.stat()
+            return f"{__version__}:{st.st_size}:{st.st_mtime_ns}"
+        return __version__
+
+    def cached(kind: str, params: tuple[Any, ...], fn: Callable[[DataRepository], Any]) -> Any:
+        repo = make_repo()
+        return cache.get((kind, params, data_version(repo)), lambda: fn(repo))
+
+    @app.exception_handler(HavenflowError)
+    async def _havenflow_error(request: Request, exc: HavenflowError) -> Response:
+        status = 404 if isinstance(exc, UnknownSeriesError) else 400
+        return _error(request, status, str(exc))
+
+    @app.exception_handler(InputError)
+    async def _input_error(request: Request, exc: InputError) -> Response:
+        return _error(request, 400, str(exc))
+
+    def _error(request: Request, status: int, message: str) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": message}, status_code=status)
+        page = env.get_template("error.html.j2").render(status=status, message=message)
+        return HTMLResponse(page, status_code=status)
+
+    def report_for(asof: str | None) -> dict[str, Any]:
+        from havenflow.report import ReportOptions, build_report
+
+        return dict(cached("report", (asof,), lambda r: build_report(r, ReportOptions(asof=asof))))
+
+    def leadlag_for(leader: str, follower: str, freq: str, max_lag: int, asof: str | None) -> Any:
+        from havenflow.services import LeadLagRequest, run_leadlag
+
+        req = LeadLagRequest(
+            leader=leader,
+            follower=follower,
+            freq=freq,  # type: ignore[arg-type]  # checked against _FREQS by check_pair
+            max_lag=max_lag,
+            asof=asof,
+        )
+        return cached(
+            "leadlag",
+            (leader, follower, freq, max_lag, asof),
+            lambda r: {"asof": asof, "frequency": freq} | run_leadlag(r, req).to_dict(),
+        )
+
+    def events_for(trigger: str, target: str, horizons: tuple[int, ...], asof: str | None) -> Any:
+        from havenflow.services import run_events
+
+        return cached(
+            "events",
+            (trigger, target, horizons, asof),
+            lambda r: run_events(r, trigger, target, horizons=horizons, asof=asof).to_dict(),
+        )
+
+    def check_pair(leader: str, follower: str, freq: str, max_lag: int) -> None:
+        _series_id(leader, "leader")
+        _series_id(follower, "follower")
+        if freq not in _FREQS:
+            raise InputError(f"freq must be one of {', '.join(_FREQS)}, got {freq!r}")
+        if not 1 <= max_lag <= 260:
+            raise InputError(f"max_lag must be between 1 and 260, got {max_lag}")
+
+    @app.get("/api/series", summary="Series available")
+    def api_series() -> list[dict[str, Any]]:
+        from havenflow.catalog import load_catalog
+
+        return [{"id": s.id, "name": s.name} for s in load_catalog().values()]
+
+    @app.get("/api/series/{series_id}", summary="One series' values up to asof")
+    def api_series_values(series_id: str, asof: str | None = None) -> dict[str, Any]:
+        sid = _series_id(series_id, "series id")
+        when = _date(asof)
+        loaded = make_repo().load(sid, when)
+        values = loaded.values
+        return {
+            "id": sid,
+            "name": loaded.spec.name,
+            "origin": loaded.origin,
+            "dates": [d.date().isoformat() for d in pd.DatetimeIndex(values.index)],
+            "values": values.astype(float).tolist(),
+        }
+
+    @app.get("/api/report", summary="Every claim's verdict, numbers and chart data")
+    def api_report(asof: str | None = None) -> dict[str, Any]:
+        return report_for(_date(asof))
+
+    @app.get("/api/leadlag", summary="Lead-lag scan for a pair")
+    def api_leadlag(
+        leader: str = "silver",
+        follower: str = "bitcoin",
+        freq: str = "W",
+        max_lag: int = 26,
+        asof: str | None = None,
+    ) -> Any:
+        check_pair(leader, follower, freq, max_lag)
+        return leadlag_for(leader, follower, freq, max_lag, _date(asof))
+
+    @app.get("/api/events", summary="Event study for a trigger")
+    def api_events(
+        trigger: str = "silver:high(252)",
+        target: str = "bitcoin",
+        horizons: str = "5,10,21,42,63,126",
+        asof: str | None = None,
+    ) -> Any:
+        _series_id(target, "target")
+        return events_for(trigger, target, _horizons(horizons), _date(asof))
+
+    @app.get("/assets/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> Response:
+        from plotly.offline import get_plotlyjs
+
+        return Response(
+            get_plotlyjs(),
+            media_type="application/javascript",
+            headers={"Cache-Control": "max-age=86400"},
+        )
+
+    @app.get("/", response_class=HTMLResponse, summary="The dashboard")
+    def dashboard(
+        asof: str | None = None,
+        leader: str = "silver",
+        follower: str = "bitcoin",
+        freq: str = "W",
+        max_lag: Annotated[int, Query()] = 26,
+        trigger: str = "silver:high(252)",
+        target: str = "bitcoin",
+        horizons: str = "5,10,21,42,63,126",
+    ) -> HTMLResponse:
+        from havenflow.report.render import VERDICT_CLASS, figure
+
+        when = _date(asof)
+        check_pair(leader, follower, freq, max_lag)
+        _series_id(target, "target")
+        hs = _horizons(horizons)
+        rep = report_for(when)
+        ll = leadlag_for(leader, follower, freq, max_lag, when)
+        ev = events_for(trigger, target, hs, when)
+        ll_fig = figure(
+            {
+                "kind": "leadlag_profile",
+                "title": f"{leader} → {follower}: cross-correlation by lag ({ll['lag_unit']}), "
+                f"best {ll['best_lag']:+d}, scan-adjusted p {ll['p_value']:.2f}",
+                "lags": [p["lag"] for p in ll["profile"]],
+                "correlation": [p["correlation"] for p in ll["profile"]],
+                "lower": [p["lower"] for p in ll["profile"]],
+                "upper": [p["upper"] for p in ll["profile"]],
+            }
+        )
+        ev_fig = figure(
+            {
+                "kind": "event_path",
+                "title": f"{target} after {trigger} ({ev['n_events']} events)",
+                "bars": [p["bar"] for p in ev["average_path"]],
+                "mean": [p.get("mean") for p in ev["average_path"]],
+                "p10": [p.get("p10") for p in ev["average_path"]],
+                "p90": [p.get("p90") for p in ev["average_path"]],
+                "baseline": [p.get("baseline") for p in ev["average_path"]],
+            }
+        )
+        html = env.get_template("dashboard.html.j2").render(
+            report=rep,
+            verdict_class=VERDICT_CLASS,
+            form={
+                "asof": when or "",
+                "leader": leader,
+                "follower": follower,
+                "freq": freq,
+                "max_lag": max_lag,
+                "trigger": trigger,
+                "target": target,
+                "horizons": horizons,
+            },
+            series=[s["id"] for s in api_series()],
+            leadlag=ll,
+            events=ev,
+            leadlag_chart=ll_fig.to_html(
+                full_html=False, include_plotlyjs=False, div_id="leadlag-chart"
+            ),
+            events_chart=ev_fig.to_html(
+                full_html=False, include_plotlyjs=False, div_id="events-chart"
+            ),
+            version=__version__,
+        )
+        return HTMLResponse(html)
+
+    return app
+
+
+def serve(host: str = "127.0.0.1", port: int = 8050) -> None:
+    """Run the dashboard with uvicorn (``havenflow serve``)."""
+    import uvicorn
+
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")
