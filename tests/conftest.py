@@ -27,3 +27,15 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty HAVENFLOW_HOME per test."""
     monkeypatch.setenv("HAVENFLOW_HOME", str(tmp_path / "home"))
     return tmp_path / "home"
+
+
+def truncated_store(path: Path, ids: list[str] | tuple[str, ...], asof: str) -> Path:
+    """A store holding the bundled ``ids`` cut at ``asof``: the world as it was on that day."""
+    from havenflow.catalog import get_spec
+    from havenflow.data.embedded import embedded_series
+    from havenflow.data.store import ObservationBatch, Store
+
+    Store(path).write(
+        [ObservationBatch(get_spec(s), embedded_series(s)[:asof], "t", s) for s in ids]
+    )
+    return path

@@ -13,6 +13,7 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 from scipy.optimize import linprog
+from tests.conftest import truncated_store
 from tests.test_cli import run
 
 from havenflow.analytics.outlook import (
@@ -23,9 +24,6 @@ from havenflow.analytics.outlook import (
     crps_from_quantiles,
     quantile_regression,
 )
-from havenflow.catalog import get_spec
-from havenflow.data.embedded import embedded_series
-from havenflow.data.store import ObservationBatch, Store
 from havenflow.exceptions import DataValidationError
 from havenflow.services import PHASE_SERIES
 
@@ -144,14 +142,8 @@ def test_outlook_cli_on_real_data_is_point_in_time(home: Path) -> None:
     assert set(d["skill"]) == {"21", "63", "126"}
     assert all(d["skill"][k]["n_forecasts"] > 60 for k in d["skill"])
     assert d["state"]["silver_breakout"] == 1.0  # silver made 252-day highs in January 2026
-    store = Store(home / "cut.duckdb")
-    store.write(
-        [
-            ObservationBatch(get_spec(s), embedded_series(s)[:"2026-01-23"], "t", s)
-            for s in PHASE_SERIES
-        ]
-    )
-    _, cut = run("--store", str(home / "cut.duckdb"), *args)
+    cut_store = truncated_store(home / "cut.duckdb", PHASE_SERIES, "2026-01-23")
+    _, cut = run("--store", str(cut_store), *args)
     assert json.loads(cut) == d
     code, out = run("outlook", "real_yield_10y", "--asof", "2026-01-23")
     assert code == 2

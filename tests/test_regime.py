@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from tests.conftest import truncated_store
 from tests.test_cli import run
 
 from havenflow.analytics.events import parse_trigger, trigger_onsets
@@ -20,9 +21,6 @@ from havenflow.analytics.regime import (
     PhaseSpec,
     phase_indicators,
 )
-from havenflow.catalog import get_spec
-from havenflow.data.embedded import embedded_series
-from havenflow.data.store import ObservationBatch, Store
 from havenflow.exceptions import DataValidationError, InsufficientDataError
 from havenflow.services import PHASE_SERIES
 
@@ -233,14 +231,8 @@ def test_regime_cli_on_real_data_is_point_in_time(home: Path) -> None:
     assert d["phase"] in (1, 2, 3, 4)
     assert sum(d["probabilities"].values()) == pytest.approx(1.0)
     assert d["timeline"][0]["start"] < "2007-01-01"  # the timeline covers 2006 onwards
-    store = Store(home / "cut.duckdb")
-    store.write(
-        [
-            ObservationBatch(get_spec(s), embedded_series(s)[:"2026-01-23"], "t", s)
-            for s in PHASE_SERIES
-        ]
-    )
-    _, cut = run("--store", str(home / "cut.duckdb"), *args)
+    cut_store = truncated_store(home / "cut.duckdb", PHASE_SERIES, "2026-01-23")
+    _, cut = run("--store", str(cut_store), *args)
     assert json.loads(cut) == d
     code, text = run("regime", "--asof", "2026-01-23", "--no-markov")
     assert code == 0

@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.conftest import truncated_store
 from tests.test_cli import run
 
-from havenflow.catalog import get_spec
-from havenflow.data.embedded import embedded_series
 from havenflow.data.repository import DataRepository
-from havenflow.data.store import ObservationBatch, Store
+from havenflow.data.store import Store
 from havenflow.report import (
     CLAIMS,
     VERDICTS,
@@ -90,9 +89,8 @@ def test_user_text_is_escaped(report: dict[str, Any]) -> None:
 
 
 def test_report_is_point_in_time(report: dict[str, Any], home: Path) -> None:
-    store = Store(home / "cut.duckdb")
     ids = sorted(set(REPORT_SERIES) | set(PHASE_SERIES))
-    store.write([ObservationBatch(get_spec(s), embedded_series(s)[:ASOF], "t", s) for s in ids])
+    store = Store(truncated_store(home / "cut.duckdb", ids, ASOF))
     cut = build_report(DataRepository(store=store), ReportOptions(asof=ASOF, replicates=199))
     # Provenance differs by design (store vs bundled); every number and verdict must not.
     for r in (cut, report):

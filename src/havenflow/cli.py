@@ -105,6 +105,14 @@ def _fmt(value: float | None, *, pct: bool = False, digits: int = 2) -> str:
     return f"{value:+.1%}" if pct else f"{value:,.{digits}f}"
 
 
+def _int_list(text: str, option: str) -> tuple[int, ...]:
+    """Parse '5,10,21' (a bad item is a usage error naming the option)."""
+    try:
+        return tuple(int(h) for h in text.split(",") if h.strip())
+    except ValueError as exc:
+        raise typer.BadParameter(f"{option} must be integers separated by commas: {exc}") from exc
+
+
 @app.callback()
 def root(
     ctx: typer.Context,
@@ -762,10 +770,7 @@ def events(
     """What did TARGET do after TRIGGER? Forward returns vs baseline (claim C10)."""
     from havenflow.services import run_events
 
-    try:
-        hs = tuple(int(h) for h in horizons.split(",") if h.strip())
-    except ValueError as exc:
-        raise typer.BadParameter(f"--horizons must be integers separated by commas: {exc}") from exc
+    hs = _int_list(horizons, "--horizons")
     result = run_events(
         _state(ctx).repository(),
         trigger,
@@ -851,10 +856,7 @@ def outlook(
     """Where could TARGET head? Forward-return odds with walk-forward skill (claim C11)."""
     from havenflow.services import run_outlook
 
-    try:
-        hs = tuple(int(h) for h in horizons.split(",") if h.strip())
-    except ValueError as exc:
-        raise typer.BadParameter(f"--horizons must be integers separated by commas: {exc}") from exc
+    hs = _int_list(horizons, "--horizons")
     result = run_outlook(_state(ctx).repository(), target, asof, horizons=hs, k_analogues=k)
     if as_json:
         print_json(result.to_dict())

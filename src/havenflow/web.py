@@ -236,6 +236,7 @@ def create_app(repository: Callable[[], DataRepository] | None = None) -> FastAP
         target: str = "bitcoin",
         horizons: str = "5,10,21,42,63,126",
     ) -> HTMLResponse:
+        from havenflow.report.build import event_chart, leadlag_chart
         from havenflow.report.render import VERDICT_CLASS, figure
 
         when = _date(asof)
@@ -246,27 +247,13 @@ def create_app(repository: Callable[[], DataRepository] | None = None) -> FastAP
         ll = leadlag_for(leader, follower, freq, max_lag, when)
         ev = events_for(trigger, target, hs, when)
         ll_fig = figure(
-            {
-                "kind": "leadlag_profile",
-                "title": f"{leader} → {follower}: cross-correlation by lag ({ll['lag_unit']}), "
+            leadlag_chart(
+                ll,
+                f"{leader} → {follower}: cross-correlation by lag ({ll['lag_unit']}), "
                 f"best {ll['best_lag']:+d}, scan-adjusted p {ll['p_value']:.2f}",
-                "lags": [p["lag"] for p in ll["profile"]],
-                "correlation": [p["correlation"] for p in ll["profile"]],
-                "lower": [p["lower"] for p in ll["profile"]],
-                "upper": [p["upper"] for p in ll["profile"]],
-            }
+            )
         )
-        ev_fig = figure(
-            {
-                "kind": "event_path",
-                "title": f"{target} after {trigger} ({ev['n_events']} events)",
-                "bars": [p["bar"] for p in ev["average_path"]],
-                "mean": [p.get("mean") for p in ev["average_path"]],
-                "p10": [p.get("p10") for p in ev["average_path"]],
-                "p90": [p.get("p90") for p in ev["average_path"]],
-                "baseline": [p.get("baseline") for p in ev["average_path"]],
-            }
-        )
+        ev_fig = figure(event_chart(ev, f"{target} after {trigger} ({ev['n_events']} events)"))
         html = env.get_template("dashboard.html.j2").render(
             report=rep,
             verdict_class=VERDICT_CLASS,

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from havenflow import __version__
@@ -125,6 +124,32 @@ def _weekly(levels: pd.DataFrame, start: str | None = None) -> dict[str, Any]:
     return {
         "dates": [d.date().isoformat() for d in pd.DatetimeIndex(frame.index)],
         "series": {str(c): frame[c].tolist() for c in frame.columns},
+    }
+
+
+def leadlag_chart(xc: dict[str, Any], title: str) -> dict[str, Any]:
+    """Chart spec of a cross-correlation profile with its null band (report and dashboard)."""
+    return {
+        "kind": "leadlag_profile",
+        "title": title,
+        "lags": [p["lag"] for p in xc["profile"]],
+        "correlation": [p["correlation"] for p in xc["profile"]],
+        "lower": [p["lower"] for p in xc["profile"]],
+        "upper": [p["upper"] for p in xc["profile"]],
+    }
+
+
+def event_chart(ev: dict[str, Any], title: str) -> dict[str, Any]:
+    """Chart spec of an event study's average path against the baseline."""
+    path = ev["average_path"]
+    return {
+        "kind": "event_path",
+        "title": title,
+        "bars": [p["bar"] for p in path],
+        "mean": [p.get("mean") for p in path],
+        "p10": [p.get("p10") for p in path],
+        "p90": [p.get("p90") for p in path],
+        "baseline": [p.get("baseline") for p in path],
     }
 
 
@@ -680,15 +705,11 @@ def _c10(
         "significant post-breakout excess, backed by the scan or Granger; not supported: none "
         "of these with at least 10 events; otherwise inconclusive",
         "charts": [
-            {
-                "kind": "leadlag_profile",
-                "title": f"{xc['leader']} → {xc['follower']}: weekly cross-correlation by lag "
-                "with the 95% null band",
-                "lags": [p["lag"] for p in xc["profile"]],
-                "correlation": [p["correlation"] for p in xc["profile"]],
-                "lower": [p["lower"] for p in xc["profile"]],
-                "upper": [p["upper"] for p in xc["profile"]],
-            },
+            leadlag_chart(
+                xc,
+                f"{xc['leader']} → {xc['follower']}: weekly cross-correlation by lag with the "
+                "95% null band",
+            ),
             {
                 "kind": "rolling_lag",
                 "title": "Rolling one-year best lag (weeks; filled = significant at 5%)",
@@ -696,15 +717,9 @@ def _c10(
                 "best_lag": [w["best_lag"] for w in roll["windows"]],
                 "p_value": [w["p_value"] for w in roll["windows"]],
             },
-            {
-                "kind": "event_path",
-                "title": f"Bitcoin after {ev['trigger']}: average path vs baseline (log return)",
-                "bars": [p["bar"] for p in ev["average_path"]],
-                "mean": [p.get("mean") for p in ev["average_path"]],
-                "p10": [p.get("p10") for p in ev["average_path"]],
-                "p90": [p.get("p90") for p in ev["average_path"]],
-                "baseline": [p.get("baseline") for p in ev["average_path"]],
-            },
+            event_chart(
+                ev, f"Bitcoin after {ev['trigger']}: average path vs baseline (log return)"
+            ),
         ],
     }
 
@@ -794,7 +809,7 @@ def build_report(repo: DataRepository, options: ReportOptions | None = None) -> 
     o = options or ReportOptions()
     snap = run_snapshot(repo, None, o.asof).to_dict()
     asof = snap["asof"]
-    levels, specs, loaded = _aligned_levels(repo, ["silver", "gold", "bitcoin"], "B", asof)
+    levels, _, _ = _aligned_levels(repo, ["silver", "gold", "bitcoin"], "B", asof)
     regime = run_regime(repo, asof, seed=o.seed).to_dict()
     sh = run_safehaven(repo, asof, o.seed)
     claims: dict[str, dict[str, Any]] = {}
@@ -876,7 +891,6 @@ def build_report(repo: DataRepository, options: ReportOptions | None = None) -> 
         "data": data,
         "notes": snap.get("notes", []),
     }
-    _ = (specs, loaded, np)  # loaded for alignment side effects only
     return dict(jsonable(report))
 
 
