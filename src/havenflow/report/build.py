@@ -132,6 +132,7 @@ def leadlag_chart(xc: dict[str, Any], title: str) -> dict[str, Any]:
     return {
         "kind": "leadlag_profile",
         "title": title,
+        "unit": xc.get("lag_unit", "bars"),
         "lags": [p["lag"] for p in xc["profile"]],
         "correlation": [p["correlation"] for p in xc["profile"]],
         "lower": [p["lower"] for p in xc["profile"]],

@@ -37,6 +37,14 @@ def _layout(fig: go.Figure, title: str, **kw: Any) -> go.Figure:
     return fig
 
 
+def _band(
+    fig: go.Figure, x: list[Any], low: list[Any], high: list[Any], color: str, name: str
+) -> None:
+    """A shaded band between ``low`` and ``high`` (upper edge drawn first, then filled to it)."""
+    fig.add_scatter(x=x, y=high, line={"width": 0}, showlegend=False)
+    fig.add_scatter(x=x, y=low, fill="tonexty", fillcolor=color, line={"width": 0}, name=name)
+
+
 def figure(chart: dict[str, Any]) -> go.Figure:
     """One plotly figure from a chart spec of the report JSON."""
     kind = chart["kind"]
@@ -180,19 +188,19 @@ def figure(chart: dict[str, Any]) -> go.Figure:
         )
         fig.update_yaxes(title="log points")
     elif kind == "leadlag_profile":
-        fig.add_scatter(x=chart["lags"], y=chart["upper"], line={"width": 0}, showlegend=False)
-        fig.add_scatter(
-            x=chart["lags"],
-            y=chart["lower"],
-            fill="tonexty",
-            fillcolor="rgba(150,150,150,0.3)",
-            line={"width": 0},
-            name="95% null band",
+        _band(
+            fig,
+            chart["lags"],
+            chart["lower"],
+            chart["upper"],
+            "rgba(150,150,150,0.3)",
+            "95% null band",
         )
         fig.add_bar(
             x=chart["lags"], y=chart["correlation"], name="correlation", marker={"color": "#5b7fa6"}
         )
-        fig.update_xaxes(title="lag (weeks; positive = leader first)")
+        unit = chart.get("unit", "bars")
+        fig.update_xaxes(title=f"lag ({unit}; positive = leader first)")
     elif kind == "rolling_lag":
         sig = [p is not None and p < 0.05 for p in chart["p_value"]]
         fig.add_scatter(
@@ -208,14 +216,13 @@ def figure(chart: dict[str, Any]) -> go.Figure:
         )
         fig.update_yaxes(title="best lag, weeks")
     elif kind == "event_path":
-        fig.add_scatter(x=chart["bars"], y=chart["p90"], line={"width": 0}, showlegend=False)
-        fig.add_scatter(
-            x=chart["bars"],
-            y=chart["p10"],
-            fill="tonexty",
-            fillcolor="rgba(242,169,0,0.2)",
-            line={"width": 0},
-            name="10-90% of events",
+        _band(
+            fig,
+            chart["bars"],
+            chart["p10"],
+            chart["p90"],
+            "rgba(242,169,0,0.2)",
+            "10-90% of events",
         )
         fig.add_scatter(
             x=chart["bars"],
