@@ -7,7 +7,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from havenflow.catalog import get_spec
-from havenflow.data.align import align, known_dates, levels_from_returns, returns, transform
+from havenflow.data.align import (
+    align,
+    known_dates,
+    last_bar_of_week,
+    levels_from_returns,
+    returns,
+    transform,
+)
 from havenflow.exceptions import DataValidationError
 
 
@@ -52,6 +59,21 @@ def test_weekly_friday_and_inner_join() -> None:
     frame = align({"btc": btc, "gold": gold}, "W", how="inner")
     assert frame.index.tolist() == [pd.Timestamp("2024-01-05"), pd.Timestamp("2024-01-12")]
     assert frame["btc"].tolist() == [5.0, 12.0]
+
+
+def test_weeks_are_labelled_by_their_last_bar() -> None:
+    # 2018-12-24..28 is a full week (Christmas included on the business-day calendar); the
+    # as-of date 2018-12-31 is a Monday: its week has one bar and keeps that bar's date.
+    idx = pd.bdate_range("2018-12-17", "2018-12-31")
+    frame = pd.DataFrame({"x": np.arange(len(idx), dtype=float)}, index=idx)
+    weekly = last_bar_of_week(frame)
+    assert list(weekly.index.date.astype(str)) == ["2018-12-21", "2018-12-28", "2018-12-31"]
+    assert weekly["x"].tolist() == [4.0, 9.0, 10.0]
+    # A holiday Friday missing from the data: the week is labelled by its Thursday.
+    no_friday = frame.drop(pd.Timestamp("2018-12-21"))
+    assert pd.Timestamp("2018-12-20") in last_bar_of_week(no_friday).index
+    with pytest.raises(DataValidationError, match="sorted"):
+        last_bar_of_week(frame.iloc[::-1])
 
 
 def test_rejects_unsorted_and_bad_freq() -> None:

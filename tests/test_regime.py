@@ -99,6 +99,51 @@ def test_hmm_recovers_a_simulated_three_regime_process() -> None:
     np.testing.assert_allclose(again.filtered[:500], res.filtered[:500], atol=1e-12)
 
 
+def _backward_oracle(transition: np.ndarray, filtered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Kim smoother written plainly (the slow reference for the compiled one)."""
+    t_len, k = filtered.shape
+    smoothed = np.empty_like(filtered)
+    smoothed[-1] = filtered[-1]
+    xi_sum = np.zeros((k, k))
+    for t in range(t_len - 2, -1, -1):
+        pred = filtered[t] @ transition
+        ratio = np.divide(smoothed[t + 1], pred, out=np.zeros(k), where=pred > 0)
+        joint = filtered[t][:, None] * transition * ratio[None, :]
+        xi_sum += joint
+        smoothed[t] = joint.sum(axis=1)
+    return smoothed, xi_sum
+
+
+def test_compiled_smoother_equals_the_plain_one_and_warm_starts_resume() -> None:
+    from havenflow.analytics.hmm import _backward
+
+    rng = np.random.default_rng(4)
+    y = np.concatenate([rng.normal(-2, 1, 200), rng.normal(2, 1, 200), rng.normal(-2, 1, 200)])
+    cold = GaussianHMM(y, 2, "diag").fit(polish=False)
+    p = cold.transition
+    p_zero = np.array([[1.0, 0.0], [0.3, 0.7]])  # a zero predicted probability on the way
+    for trans in (p, p_zero):
+        filt = GaussianHMM(y, 2, "diag").filter(cold.means, cold.variances, trans).filtered
+        got = _backward(np.ascontiguousarray(trans), filt)
+        want = _backward_oracle(trans, filt)
+        np.testing.assert_allclose(got[0], want[0], atol=1e-13)
+        np.testing.assert_allclose(got[1], want[1], atol=1e-10)
+    # A warm start at the optimum stays there.
+    warm = GaussianHMM(y, 2, "diag").fit(
+        init_params=(cold.means, cold.variances, cold.transition), polish=False
+    )
+    assert warm.iterations <= 3
+    assert warm.llf == pytest.approx(cold.llf, abs=1e-6)
+    with pytest.raises(DataValidationError, match="not both"):
+        GaussianHMM(y, 2).fit(init_labels=np.zeros(600, int), init_params=(p, p, p))
+    with pytest.raises(DataValidationError, match=r"means \(2, 1\)"):
+        GaussianHMM(y, 2).fit(init_params=(np.zeros((3, 1)), np.ones((3, 1)), p))
+    with pytest.raises(DataValidationError, match="row-stochastic"):
+        GaussianHMM(y, 2).fit(init_params=(cold.means, cold.variances, p * 2))
+    # A reducible chain has no unique steady state: the least-squares answer is still one.
+    np.testing.assert_allclose(steady_state(np.eye(2)).sum(), 1.0)
+
+
 def test_hmm_rejects_bad_input() -> None:
     with pytest.raises(DataValidationError, match="NaN"):
         GaussianHMM(np.array([1.0, np.nan] * 30), 2).fit()
@@ -188,27 +233,60 @@ def _prototype_world(seed: int) -> tuple[pd.DataFrame, pd.Series, np.ndarray]:
     return ind, pd.Series(noisy + 1, index=idx).astype("Int64"), truth + 1
 
 
-def test_markov_names_regimes_by_meaning_whatever_the_starting_labels() -> None:
+def test_markov_is_point_in_time_and_names_regimes_by_meaning() -> None:
     ind, rules, truth = _prototype_world(5)
     a = MarkovPhaseModel(ind, rules).fit()
-    weekly_truth = pd.Series(truth, index=ind.index).resample("W-FRI").last()
-    weekly_truth = weekly_truth.reindex(a.probabilities.index)
-    named = a.probabilities.to_numpy().argmax(axis=1) + 1
-    assert np.mean(named == weekly_truth.to_numpy()) > 0.85
+    # No probability before the first estimate (104 complete weeks before a month end), and
+    # every week's parameters come from the end of an earlier month.
+    first = a.fits[0]
+    assert first.nobs >= 104
+    assert a.probabilities.index[0] > first.date
+    asof = pd.DatetimeIndex(a.parameters_asof)
+    assert (asof < a.probabilities.index).all()
+    assert (asof.to_period("M") == (a.probabilities.index.to_period("M") - 1)).all()
+    assert len({f.date for f in a.fits}) == len(a.fits)
+    np.testing.assert_allclose(a.probabilities.sum(axis=1), 1.0)
+    # Out of sample, the named regimes recover the planted phases.
+    weekly_truth = pd.Series(truth, index=ind.index).reindex(a.probabilities.index)
+    assert np.mean(a.most_likely.to_numpy() == weekly_truth.to_numpy()) > 0.85
+    assert a.agreement_weeks == len(a.probabilities)
+    assert a.agreement == pytest.approx(np.mean(a.most_likely == a.rule_phase))
     # Relabel the starting phases (1<->3, 2<->4): EM starts from permuted regimes, and the
     # prototype matching still names every regime the same way.
     swapped = rules.map({1: 3, 2: 4, 3: 1, 4: 2}).astype("Int64")
     b = MarkovPhaseModel(ind, swapped).fit()
-    pd.testing.assert_frame_equal(a.probabilities, b.probabilities, atol=2e-3)
-    np.testing.assert_allclose(a.probabilities.sum(axis=1), 1.0)
-    # Refitting on a shorter sample (a different optimum) keeps the names on shared weeks.
-    c = MarkovPhaseModel(ind.iloc[:2500], rules.iloc[:2500]).fit()
-    shared = c.probabilities.index
-    agree = np.mean(
-        c.probabilities.to_numpy().argmax(axis=1)
-        == a.probabilities.loc[shared].to_numpy().argmax(axis=1)
-    )
-    assert agree > 0.9
+    pd.testing.assert_frame_equal(a.probabilities, b.probabilities, atol=1e-6)
+
+
+def test_markov_probabilities_never_use_the_future() -> None:
+    ind, rules, _ = _prototype_world(7)
+    full = MarkovPhaseModel(ind, rules).fit()
+    cut = ind.index[2498]  # a Wednesday
+    assert cut.day_name() == "Wednesday"
+    # Poison every indicator after the cut: the weeks before it must not move at all.
+    rng = np.random.default_rng(0)
+    poisoned = ind.copy()
+    poisoned.loc[poisoned.index > cut] = rng.normal(0, 50, (int((ind.index > cut).sum()), 7))
+    wild = rules.copy()
+    wild.loc[wild.index > cut] = 1
+    p = MarkovPhaseModel(poisoned, wild).fit()
+    before = full.probabilities.index[full.probabilities.index < cut]
+    pd.testing.assert_frame_equal(p.probabilities.loc[before], full.probabilities.loc[before])
+    assert (p.probabilities.loc[p.probabilities.index > cut].round(6) != 0).any().any()
+    # Run as of the cut: the same past, and the cut week is labelled by its last bar.
+    trunc = MarkovPhaseModel(ind.loc[:cut], rules.loc[:cut]).fit()
+    assert trunc.asof == cut
+    pd.testing.assert_frame_equal(trunc.probabilities.iloc[:-1], full.probabilities.loc[before])
+    pd.testing.assert_series_equal(trunc.parameters_asof.iloc[:-1], full.parameters_asof[before])
+    assert [f.date for f in trunc.fits] == [f.date for f in full.fits if f.date < cut]
+    for f, g in zip(trunc.fits, full.fits, strict=False):
+        assert f.nobs == g.nobs
+        np.testing.assert_array_equal(f.means, g.means)
+        np.testing.assert_array_equal(f.transition, g.transition)
+    with pytest.raises(InsufficientDataError, match="104 complete weeks"):
+        MarkovPhaseModel(ind.iloc[:500], rules.iloc[:500]).fit()
+    with pytest.raises(DataValidationError, match="min_weeks"):
+        MarkovPhaseModel(ind, rules, min_weeks=10)
 
 
 def test_phase_trigger_onsets() -> None:
@@ -240,3 +318,132 @@ def test_regime_cli_on_real_data_is_point_in_time(home: Path) -> None:
     code, out = run("regime", "--asof", "1990-01-01")
     assert code == 2
     assert "1990" in out or "no date" in out or "no data" in out
+
+
+CUT = "2022-06-15"  # a Wednesday: the run as of the cut ends on a partial week
+
+
+def _poisoned_store(path: Path, cut: str) -> Path:
+    """The bundled phase series, every value after ``cut`` scrambled (a wrong future)."""
+    from havenflow.catalog import get_spec
+    from havenflow.data.embedded import embedded_series
+    from havenflow.data.store import ObservationBatch, Store
+
+    rng = np.random.default_rng(0)
+    batches = []
+    for sid in PHASE_SERIES:
+        values = embedded_series(sid)
+        after = values.index > cut
+        values[after] = values[after].to_numpy() * np.exp(rng.normal(0.0, 0.5, int(after.sum())))
+        batches.append(ObservationBatch(get_spec(sid), values, "t", sid))
+    Store(path).write(batches)
+    return path
+
+
+def test_regime_history_is_point_in_time_with_a_poisoned_future(home: Path) -> None:
+    from havenflow.data.repository import DataRepository
+    from havenflow.data.store import Store
+    from havenflow.services import run_regime
+
+    clean = run_regime(DataRepository(), CUT)
+    assert clean.markov is not None
+    poisoned = DataRepository(Store(_poisoned_store(home / "poisoned.duckdb", CUT)))
+    # As of the cut, the scrambled future is invisible.
+    assert run_regime(poisoned, CUT).to_dict(history=True) == clean.to_dict(history=True)
+    # As of today (on the scrambled future), every past date keeps its phase and probability.
+    today = run_regime(poisoned)
+    assert today.markov is not None
+    assert today.rules.asof > pd.Timestamp("2026-01-01")
+    from havenflow.data.embedded import embedded_series
+
+    vix_today = today.rules.indicators.loc["2024-01-02", "vix_level"]
+    assert vix_today != pytest.approx(embedded_series("vix").loc["2024-01-02"])  # poisoned
+    pd.testing.assert_series_equal(today.rules.phase.loc[:CUT], clean.rules.phase)
+    past = clean.markov.probabilities.iloc[:-1]  # the partial week of the cut is labelled CUT
+    assert clean.markov.asof == pd.Timestamp(CUT)
+    assert CUT not in today.markov.probabilities.index
+    pd.testing.assert_frame_equal(today.markov.probabilities.loc[past.index], past)
+    assert today.markov.probabilities.index[len(past)] > pd.Timestamp(CUT)
+    # The same through the CLI: --history --json as of today and as of the cut.
+    code, now = run("--store", str(home / "poisoned.duckdb"), "regime", "--history", "--json")
+    assert code == 0, now
+    code, then = run("regime", "--history", "--json", "--asof", CUT)
+    assert code == 0, then
+    rows_now = {r["date"]: r for r in json.loads(now)["markov"]["history"]}
+    rows_then = json.loads(then)["markov"]["history"]
+    assert rows_then[-1]["date"] == CUT
+    assert [rows_now[r["date"]] for r in rows_then[:-1]] == rows_then[:-1]
+    assert json.loads(then)["markov"]["first_probability"] == "2017-01-06"
+
+
+def test_a_partial_week_is_labelled_by_its_last_bar(home: Path) -> None:
+    code, out = run("regime", "--asof", "2018-12-31", "--history", "--json")
+    assert code == 0, out
+    d = json.loads(out)
+    assert d["asof"] == "2018-12-31"
+    assert d["markov"]["asof"] == "2018-12-31"
+    assert "2018-12-31" in d["probabilities_source"]
+    last = d["markov"]["history"][-1]
+    assert last["date"] == "2018-12-31"
+    assert last["parameters_asof"] == "2018-11-30"  # December's weeks use November's estimate
+    assert max(r["date"] for r in d["markov"]["history"]) == "2018-12-31"
+    code, text = run("regime", "--asof", "2018-12-31", "--history")
+    assert code == 0
+    assert "2019-01-04" not in text
+    assert "none before 2017-01-06" in text
+
+
+def test_rules_give_sensible_labels_on_known_episodes(home: Path) -> None:
+    from havenflow.analytics.regime import KNOWN_EPISODES, episode_table
+    from havenflow.data.repository import DataRepository
+    from havenflow.services import run_regime
+
+    phase = run_regime(DataRepository(), "2026-01-30", markov=False).rules.phase
+    # The COVID crash is a stress episode, never debasement/liquidity.
+    covid = phase.loc["2020-02-24":"2020-03-16"]
+    assert not (covid == 2).any()
+    assert (covid == 1).mean() >= 0.9
+    # Lehman: safety first, not tightening (a few days of tightening before the VIX spike).
+    lehman = phase.loc["2008-09-01":"2008-11-30"]
+    assert (lehman == 1).mean() > 0.9
+    assert not (phase.loc["2008-09-09":"2008-11-30"] == 4).any()
+    table = episode_table(phase).set_index("episode")
+    assert len(table) == len(KNOWN_EPISODES)
+    for name in (
+        "Lehman to the March 2009 low",
+        "Lehman, Sep-Nov 2008",
+        "COVID crash, Feb-Apr 2020",
+        "COVID crash core",
+        "Pandemic stimulus, May 2020-Oct 2021",
+    ):
+        assert table.loc[name, "rules_phase"] in table.loc[name, "sensible"], name
+    assert sum(table.loc["2022 tightening", "rules_shares"].values()) == pytest.approx(1.0)
+
+
+def test_gates_rule_out_phases_at_once() -> None:
+    from havenflow.analytics.regime import _confirm, _eligible, phase_gates
+
+    ind = pd.DataFrame(
+        {
+            "vix_percentile": [0.5, 0.95, 0.95, 0.5],
+            "equity_drawdown": [0.0, -0.02, -0.08, -0.08],
+            "real_yield_change": [0.1, 0.1, 0.1, -0.1],
+        },
+        index=pd.bdate_range("2020-01-01", periods=4),
+    )
+    gates = phase_gates(ind, PhaseSpec())
+    assert gates["fear_spike"].tolist() == [False, True, True, False]
+    assert gates["acute_stress"].tolist() == [False, False, True, False]
+    eligible = _eligible(gates)
+    assert eligible.tolist() == [
+        [True, True, True, True],
+        [True, False, True, False],
+        [True, False, False, False],
+        [True, True, True, False],
+    ]
+    # Phase 2 leads by far, yet a fear spike ends it at once; acute stress leaves phase 1.
+    smoothed = np.array([[0.1, 0.9, 0.5, 0.2]] * 4)
+    got = _confirm(smoothed, eligible, np.ones(4, dtype=bool), 0.05)
+    assert got.tolist() == [2, 3, 1, 2]
+    with pytest.raises(DataValidationError, match="stress_drawdown"):
+        PhaseSpec(stress_drawdown=0.1)

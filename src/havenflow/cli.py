@@ -795,7 +795,13 @@ def regime(
     markov: Annotated[
         bool, typer.Option("--markov/--no-markov", help="Also fit the Markov-switching model.")
     ] = True,
-    history: Annotated[bool, typer.Option(help="Print the timeline of phases.")] = False,
+    history: Annotated[
+        bool,
+        typer.Option(
+            help="Print the timeline of phases and the HMM's point-in-time weeks (JSON: "
+            "markov.history)."
+        ),
+    ] = False,
     seed: Annotated[int, typer.Option(help="Seed of the EM start jitter.")] = 0,
     asof: AsOf = None,
     as_json: AsJson = False,
@@ -807,20 +813,13 @@ def regime(
     out = run_regime(
         _state(ctx).repository(), asof, window=window, confirm=confirm, markov=markov, seed=seed
     )
-    payload = out.to_dict()
+    payload = out.to_dict(history=history)
     if as_json:
         print_json(payload)
         return
     console.print(out.rules.summary(), highlight=False)
     if out.markov is not None:
-        probs = payload["probabilities"]
-        console.print(
-            "Markov switching (filtered, weekly): "
-            + ", ".join(f"{k} {PHASE_NAMES[int(k)]}: {v:.2f}" for k, v in probs.items())
-            + f"; agrees with the rules on {payload['markov']['agreement_with_rules']:.0%} "
-            "of weeks",
-            highlight=False,
-        )
+        console.print(out.markov.summary(), highlight=False)
     elif markov:
         console.print(f"Markov switching not fitted: {out.markov_error}", highlight=False)
     table = Table(title="What followed each phase (completed spells)")
@@ -836,12 +835,26 @@ def regime(
         )
     console.print(table)
     if history:
+        console.print("Rules, trading days:", highlight=False)
         for spell in payload["timeline"]:
             console.print(
                 f"{spell['start']} .. {spell['end']}  {spell['phase']} "
                 f"{PHASE_NAMES[spell['phase']]} ({spell['bars']} bars)",
                 highlight=False,
             )
+        if out.markov is not None:
+            console.print(
+                "Markov switching, most likely phase, point-in-time (none before "
+                f"{payload['markov']['first_probability']}):",
+                highlight=False,
+            )
+            for _, sp in out.markov.spells().iterrows():
+                weeks = int(sp["weeks"])
+                console.print(
+                    f"{sp['start'].date()} .. {sp['end'].date()}  {sp['phase']} "
+                    f"{PHASE_NAMES[int(sp['phase'])]} ({weeks} week{'s' if weeks != 1 else ''})",
+                    highlight=False,
+                )
 
 
 @app.command()

@@ -22,7 +22,13 @@ from scipy.optimize import minimize
 
 from havenflow.exceptions import DataValidationError, InsufficientDataError
 
-__all__ = ["GaussianHMM", "GaussianHMMResult", "hamilton_filter", "steady_state"]
+__all__ = [
+    "GaussianHMM",
+    "GaussianHMMResult",
+    "diag_log_density",
+    "hamilton_filter",
+    "steady_state",
+]
 
 Covariance = Literal["tied", "diag"]
 FloatArray = NDArray[np.float64]
@@ -32,11 +38,20 @@ _LOG_2PI = float(np.log(2.0 * np.pi))
 def steady_state(transition: FloatArray) -> FloatArray:
     """Stationary distribution of a row-stochastic transition matrix ``P[i, j] = P(j | i)``."""
     k = transition.shape[0]
-    # Solve pi (P - I) = 0 with sum(pi) = 1 as one least-squares system (what statsmodels does).
-    a = np.vstack([transition.T - np.eye(k), np.ones((1, k))])
-    b = np.zeros(k + 1)
-    b[-1] = 1.0
-    pi = np.linalg.lstsq(a, b, rcond=None)[0]
+    # pi (P - I) = 0 with sum(pi) = 1: one balance equation is redundant, so the sum replaces
+    # it and the square system is solved directly; a reducible chain (singular system) falls
+    # back to the least-squares solution of all k + 1 equations (what statsmodels does).
+    square = transition.T - np.eye(k)
+    square[-1] = 1.0
+    rhs = np.zeros(k)
+    rhs[-1] = 1.0
+    try:
+        pi = np.linalg.solve(square, rhs)
+    except np.linalg.LinAlgError:
+        a = np.vstack([transition.T - np.eye(k), np.ones((1, k))])
+        b = np.zeros(k + 1)
+        b[-1] = 1.0
+        pi = np.linalg.lstsq(a, b, rcond=None)[0]
     pi = np.clip(pi, 0.0, None)
     return np.asarray(pi / pi.sum(), dtype=float)
 
@@ -49,17 +64,25 @@ def _forward(
     filtered = np.empty((t_len, k))
     predicted = np.empty((t_len, k))
     prior = prior0.copy()
+    joint = np.empty(k)
     llf = 0.0
     for t in range(t_len):
         predicted[t] = prior
         shift = log_emission[t].max()
-        joint = prior * np.exp(log_emission[t] - shift)
-        total = joint.sum()
+        total = 0.0
+        for i in range(k):
+            joint[i] = prior[i] * np.exp(log_emission[t, i] - shift)
+            total += joint[i]
         if not total > 0.0:
             return filtered, predicted, -np.inf
         llf += shift + np.log(total)
-        filtered[t] = joint / total
-        prior = filtered[t] @ transition
+        for i in range(k):
+            filtered[t, i] = joint[i] / total
+        for j in range(k):
+            acc = 0.0
+            for i in range(k):
+                acc += filtered[t, i] * transition[i, j]
+            prior[j] = acc
     return filtered, predicted, llf
 
 
@@ -92,6 +115,17 @@ def hamilton_filter(
     return filtered, predicted, float(llf)
 
 
+def diag_log_density(y: FloatArray, means: FloatArray, variances: FloatArray) -> FloatArray:
+    """``(T, K)`` log densities of ``(T, D)`` rows under ``K`` diagonal Gaussians.
+
+    ``means`` and ``variances`` are ``(K, D)``; the result is the ``log_emission`` of
+    :func:`hamilton_filter`.
+    """
+    return _log_emission(
+        np.asarray(y, dtype=float), np.asarray(means, dtype=float), np.asarray(variances, float)
+    )
+
+
 def _log_emission(y: FloatArray, means: FloatArray, variances: FloatArray) -> FloatArray:
     """``(T, K)`` log densities for diagonal Gaussians (``variances`` is ``(K, D)``)."""
     diff = y[:, None, :] - means[None, :, :]
@@ -102,20 +136,29 @@ def _log_emission(y: FloatArray, means: FloatArray, variances: FloatArray) -> Fl
     )
 
 
+@njit(cache=True)
 def _backward(
-    log_emission: FloatArray, transition: FloatArray, filtered: FloatArray
-) -> tuple[FloatArray, FloatArray]:
+    transition: FloatArray, filtered: FloatArray
+) -> tuple[FloatArray, FloatArray]:  # pragma: no cover - compiled
     """Kim smoother: smoothed marginals and summed joint transitions (EM only)."""
     t_len, k = filtered.shape
     smoothed = np.empty_like(filtered)
     smoothed[-1] = filtered[-1]
     xi_sum = np.zeros((k, k))
+    ratio = np.empty(k)
     for t in range(t_len - 2, -1, -1):
-        pred = filtered[t] @ transition
-        ratio = np.divide(smoothed[t + 1], pred, out=np.zeros(k), where=pred > 0)
-        joint = filtered[t][:, None] * transition * ratio[None, :]
-        xi_sum += joint
-        smoothed[t] = joint.sum(axis=1)
+        for j in range(k):
+            pred = 0.0
+            for i in range(k):
+                pred += filtered[t, i] * transition[i, j]
+            ratio[j] = smoothed[t + 1, j] / pred if pred > 0.0 else 0.0
+        for i in range(k):
+            row = 0.0
+            for j in range(k):
+                joint = filtered[t, i] * transition[i, j] * ratio[j]
+                xi_sum[i, j] += joint
+                row += joint
+            smoothed[t, i] = row
     return smoothed, xi_sum
 
 
@@ -221,9 +264,11 @@ class GaussianHMM:
         self,
         *,
         init_labels: NDArray[np.int_] | None = None,
+        init_params: tuple[FloatArray, FloatArray, FloatArray] | None = None,
         max_iter: int = 500,
         tol: float = 1e-8,
         variance_floor: float = 1e-6,
+        polish: bool = True,
         seed: int | None = 0,
     ) -> GaussianHMMResult:
         """Maximum likelihood by EM (Baum-Welch).
@@ -232,12 +277,19 @@ class GaussianHMM:
         ----------
         init_labels
             A starting regime for each observation (e.g. a rule-based classification); when
-            omitted, regimes start from quantiles of the first principal direction.
+            omitted (and ``init_params`` too), regimes start from quantiles of the first
+            principal direction.
+        init_params
+            Starting ``(means, variances, transition)``, e.g. an earlier fit on a shorter
+            sample (a warm start); exclusive with ``init_labels``.
         max_iter, tol
             Stop after ``max_iter`` iterations or when the log-likelihood gains less than ``tol``.
         variance_floor
             Lower bound on every variance, relative to the data's variance, so a regime cannot
             collapse onto a few points.
+        polish
+            Finish with a direct maximisation of the steady-state likelihood (statsmodels'
+            objective); without it the result is EM's fixed point, close to it and much faster.
         seed
             Seed for the small jitter that separates regimes with identical starting values.
         """
@@ -245,6 +297,12 @@ class GaussianHMM:
         t_len = y.shape[0]
         k = self.k_regimes
         rng = np.random.default_rng(seed)
+        floor = variance_floor * np.maximum(y.var(axis=0), 1e-12)
+        if init_params is not None:
+            if init_labels is not None:
+                raise DataValidationError("HMM: give init_labels or init_params, not both")
+            means, variances, transition = self._start(init_params, y.shape[1], floor)
+            return self._em(y, means, variances, transition, floor, max_iter, tol, polish)
         if init_labels is None:
             centred = y - y.mean(axis=0)
             direction = np.linalg.svd(centred, full_matrices=False)[2][0]
@@ -257,11 +315,45 @@ class GaussianHMM:
                 raise DataValidationError("HMM: init_labels must give a regime 0..k-1 per row")
         resp = np.full((t_len, k), 0.05 / max(k - 1, 1))
         resp[np.arange(t_len), labels] = 0.95
-        floor = variance_floor * np.maximum(y.var(axis=0), 1e-12)
         means, variances = self._m_step_emission(y, resp, floor)
         means = means + 1e-6 * rng.standard_normal(means.shape) * np.sqrt(floor)
         transition = np.full((k, k), 0.1 / max(k - 1, 1))
         np.fill_diagonal(transition, 0.9)
+        return self._em(y, means, variances, transition, floor, max_iter, tol, polish)
+
+    def _start(
+        self, params: tuple[FloatArray, FloatArray, FloatArray], d: int, floor: FloatArray
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        k = self.k_regimes
+        means = np.asarray(params[0], dtype=float)
+        variances = np.asarray(params[1], dtype=float)
+        transition = np.asarray(params[2], dtype=float)
+        if means.shape != (k, d) or transition.shape != (k, k):
+            raise DataValidationError(
+                f"HMM: init_params need means ({k}, {d}) and transition ({k}, {k}), got "
+                f"{means.shape} and {transition.shape}"
+            )
+        if not (np.all(np.isfinite(means)) and np.all(np.isfinite(variances))):
+            raise DataValidationError("HMM: init_params contain NaN or inf")
+        if np.any(transition < 0) or not np.allclose(transition.sum(axis=1), 1.0):
+            raise DataValidationError("HMM: the starting transition matrix must be row-stochastic")
+        var = np.broadcast_to(variances, (k, d))
+        if self.covariance == "tied":
+            var = np.broadcast_to(var[0], (k, d))
+        return means.copy(), np.maximum(var, floor[None, :]).copy(), transition.copy()
+
+    def _em(
+        self,
+        y: FloatArray,
+        means: FloatArray,
+        variances: FloatArray,
+        transition: FloatArray,
+        floor: FloatArray,
+        max_iter: int,
+        tol: float,
+        polish: bool,
+    ) -> GaussianHMMResult:
+        k = self.k_regimes
         llf_old = -np.inf
         converged = False
         llf = -np.inf
@@ -269,7 +361,7 @@ class GaussianHMM:
         for it in range(1, max_iter + 1):
             log_em = _log_emission(y, means, variances)
             filtered, _, llf = hamilton_filter(log_em, transition)
-            smoothed, xi_sum = _backward(log_em, transition, filtered)
+            smoothed, xi_sum = _backward(transition, filtered)
             if llf - llf_old < tol and it > 1:
                 converged = True
                 break
@@ -280,7 +372,8 @@ class GaussianHMM:
         # EM's M-step treats the first regime's distribution as free; the likelihood reported
         # (like statsmodels') starts from the steady state, so finish with a direct
         # maximisation of that likelihood from the EM solution (statsmodels does the same).
-        means, variances, transition = self._polish(y, means, variances, transition, floor)
+        if polish:
+            means, variances, transition = self._polish(y, means, variances, transition, floor)
         filtered, _, llf = hamilton_filter(_log_emission(y, means, variances), transition)
         return GaussianHMMResult(
             means, variances, transition, filtered, llf, it, converged, self.covariance

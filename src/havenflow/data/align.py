@@ -33,6 +33,7 @@ __all__ = [
     "calendar_index",
     "changes",
     "known_dates",
+    "last_bar_of_week",
     "levels_from_returns",
     "returns",
     "transform",
@@ -85,6 +86,22 @@ def calendar_index(start: pd.Timestamp, end: pd.Timestamp, freq: Frequency) -> p
         raise DataValidationError(f"freq must be one of {list(_PANDAS_FREQ)}, got {freq!r}")
     out = pd.date_range(start.normalize(), end.normalize(), freq=_PANDAS_FREQ[freq], name="date")
     return out.as_unit("ns")
+
+
+def last_bar_of_week(frame: pd.DataFrame) -> pd.DataFrame:
+    """The last row of each week (weeks end on Friday), labelled by that row's own date.
+
+    A complete week is labelled by its Friday; a week cut short (by the as-of date or by a
+    holiday) keeps the date of its last actual bar, so a sample never carries a date later
+    than its data (``resample("W-FRI")`` would label a Monday-only week with the coming
+    Friday).
+    """
+    if not isinstance(frame.index, pd.DatetimeIndex):
+        raise DataValidationError("last_bar_of_week: the index must be a DatetimeIndex")
+    if not frame.index.is_monotonic_increasing or frame.index.has_duplicates:
+        raise DataValidationError("last_bar_of_week: dates must be sorted and unique")
+    week = pd.Index(frame.index.to_period("W-FRI"))
+    return frame[~week.duplicated(keep="last")]
 
 
 def _default_spec_values(name: str, specs: Mapping[str, SeriesSpec] | None) -> tuple[Calendar, int]:

@@ -118,7 +118,9 @@ def _number(label: str, display: str, value: float | None = None, **extra: Any) 
 
 
 def _weekly(levels: pd.DataFrame, start: str | None = None) -> dict[str, Any]:
-    frame = levels.resample("W-FRI").last()
+    from havenflow.data.align import last_bar_of_week
+
+    frame = last_bar_of_week(levels)  # a partial last week keeps the date of its last bar
     if start is not None:
         frame = frame.loc[start:]
     return {
@@ -546,6 +548,24 @@ def _c8(regime: dict[str, Any], weekly_prices: dict[str, Any]) -> dict[str, Any]
     trans = {t["from_phase"]: t for t in regime["transitions"]}
     t1 = trans[1]
     met = [e["condition"] for e in regime["evidence"] if e["phase"] == phase and e["met"]]
+    mk = regime["markov"]
+    agree = mk.get("agreement_with_rules_out_of_sample")
+    if probs and hmm_phase:
+        markov_text = (
+            f"gives phase {hmm_phase} the highest probability ({probs[hmm_phase]:.2f}) for the "
+            f"week of {mk['asof']}. Out of sample (point-in-time probabilities only, "
+            f"{mk['agreement_weeks']} weeks from {mk['first_probability']}) its most likely "
+            f"phase is the rules' phase on {100 * agree:.0f}% of weeks "
+            f"({100 * mk['agreement_by_chance']:.0f}% expected by chance from how often each "
+            "says each phase)."
+        )
+    else:
+        markov_text = "could not be fitted."
+    stress = [  # the sanity table's stress episodes, whatever the rules say about them
+        f"{e['episode']}: phase {e['rules_phase']} on {100 * e['rules_share']:.0f}% of weeks"
+        for e in regime.get("episodes", [])
+        if e["sensible"] == [1] and e["weeks"]
+    ]
     return {
         "verdict": verdict,
         "numbers": [
@@ -555,9 +575,14 @@ def _c8(regime: dict[str, Any], weekly_prices: dict[str, Any]) -> dict[str, Any]
                 phase,
             ),
             _number(
-                "Markov-switching filtered P(phase 1)",
+                "Markov-switching filtered P(phase 1), point-in-time",
                 "n/a" if not probs else f"{probs['1']:.2f}",
                 probs.get("1"),
+            ),
+            _number(
+                "Markov vs rules, same phase out of sample (weeks)",
+                "n/a" if agree is None else f"{100 * agree:.0f}% ({mk['agreement_weeks']})",
+                agree,
             ),
             _number(
                 "what followed phase 1 (completed spells)",
@@ -571,13 +596,13 @@ def _c8(regime: dict[str, Any], weekly_prices: dict[str, Any]) -> dict[str, Any]
             f"({PHASE_NAMES[phase]}), smoothed scores "
             + ", ".join(f"{k}: {v:.2f}" for k, v in regime["smoothed_scores"].items())
             + f". Conditions met for it: {'; '.join(met) if met else 'none'}. The Markov-switching "
-            "model (fitted on data up to that date, filtered probabilities only) "
+            "model (re-estimated at every month end on the data known then, filtered "
+            "probabilities only) "
+            + markov_text
             + (
-                f"gives phase {hmm_phase} the highest probability ({probs[hmm_phase]:.2f}); it "
-                f"agrees with the rules on {100 * regime['markov']['agreement_with_rules']:.0f}% "
-                "of weeks."
-                if probs and hmm_phase
-                else "could not be fitted."
+                " Known stress episodes (phase 1 expected) by the rules: " + "; ".join(stress) + "."
+                if stress
+                else ""
             )
             + f" Since {regime['timeline'][0]['start'][:4]}, phase 1 ended {t1['completed']} "
             f"times: {t1['to_2']} times in phase 2 (debasement), {t1['to_3']} in risk-on, "
