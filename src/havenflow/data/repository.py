@@ -20,7 +20,7 @@ from havenflow.catalog import Kind, SeriesSpec, get_spec, load_catalog, user_spe
 from havenflow.data.align import known_dates
 from havenflow.data.embedded import embedded_ids, embedded_series
 from havenflow.data.store import Store
-from havenflow.data.validate import read_series_file
+from havenflow.data.validate import parse_asof, read_series_file
 from havenflow.exceptions import InsufficientDataError, UnknownSeriesError
 
 __all__ = ["DataRepository", "LoadedSeries", "Origin"]
@@ -114,7 +114,7 @@ class DataRepository:
         loaded = self._load_full(series_id)
         if asof is None:
             return loaded
-        cutoff = pd.Timestamp(asof)
+        cutoff = parse_asof(asof, "asof")
         spec = loaded.spec
         known = known_dates(
             pd.DatetimeIndex(loaded.values.index), spec.calendar, spec.known_lag_days

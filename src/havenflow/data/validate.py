@@ -17,8 +17,10 @@ sites are newest-first); nothing else is repaired.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import logging
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,12 +30,56 @@ import pandas as pd
 
 from havenflow.exceptions import DataValidationError, DataWarning
 
-__all__ = ["ParsedFile", "read_series_file", "validate_series"]
+__all__ = ["EARLIEST_DATE", "ParsedFile", "parse_asof", "read_series_file", "validate_series"]
 
 logger = logging.getLogger(__name__)
 
 _DATE_NAMES = ("date", "observation_date", "time", "timestamp", "day")
 _MISSING_TOKENS = frozenset({"", ".", "na", "nan", "null", "n/a", "#n/a"})
+
+
+#: The earliest as-of date accepted: no series havenflow reads starts before it.
+EARLIEST_DATE = pd.Timestamp("1800-01-01")
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_asof(value: str | pd.Timestamp | dt.date, what: str = "--asof") -> pd.Timestamp:
+    """A user's as-of date, checked: ``YYYY-MM-DD``, a real calendar day, 1800-01-01..today.
+
+    Parameters
+    ----------
+    value
+        The date as typed (or a Timestamp/date from Python code).
+    what
+        How the message names the input (``--asof``, ``asof``, a claim's ``on``...).
+
+    Raises
+    ------
+    DataValidationError
+        One line naming the input and the value, for a malformed day (``2026-13-01``,
+        ``2026-02-30``, ``notadate``) or a date outside the range (a future as-of would report
+        today's data as if it were known then).
+    """
+    if isinstance(value, pd.Timestamp | dt.date):
+        stamp = pd.Timestamp(value)
+        if pd.isna(stamp):
+            raise DataValidationError(f"{what} must be a date, got NaT")
+    else:
+        text = str(value).strip()
+        shown = text if len(text) <= 40 else text[:40] + "..."
+        if not _ISO_DAY.fullmatch(text):
+            raise DataValidationError(f"{what} must be a date as YYYY-MM-DD, got {shown!r}")
+        try:
+            stamp = pd.Timestamp(dt.date.fromisoformat(text))
+        except ValueError as exc:
+            raise DataValidationError(f"{what} {text} is not a calendar day ({exc})") from exc
+    stamp = stamp.normalize() if stamp.tzinfo is None else stamp.tz_localize(None).normalize()
+    today = pd.Timestamp(dt.date.today())
+    if stamp < EARLIEST_DATE or stamp > today:
+        raise DataValidationError(
+            f"{what} {stamp.date()} is outside {EARLIEST_DATE.date()}..{today.date()} (today)"
+        )
+    return stamp
 
 
 @dataclass(frozen=True)
