@@ -469,14 +469,32 @@ def _ids(value: str) -> list[str]:
 @app.command()
 def leadlag(
     ctx: typer.Context,
-    leader: Annotated[str, typer.Argument(help="Leader id, or several separated by commas.")],
+    leader: Annotated[
+        str,
+        typer.Argument(
+            help="Leader id, or several separated by commas (every pair is scanned; with "
+            "--method var they are the causing block)."
+        ),
+    ],
     follower: Annotated[str, typer.Argument(help="Follower id, or several separated by commas.")],
-    method: Annotated[str, typer.Option(help="xcorr, granger or hy.")] = "xcorr",
+    method: Annotated[
+        str, typer.Option(help="xcorr, granger, hy or var (VAR with block Granger tests).")
+    ] = "xcorr",
     max_lag: Annotated[
-        int | None, typer.Option(help="Largest lag in bars (default D 120, W 26, M 12).")
+        int | None,
+        typer.Option(
+            help="Largest lag in bars (default D 120, W 26, M 12; --method var: the largest "
+            "VAR order, default D 20, W 8, M 6)."
+        ),
     ] = None,
     freq: Annotated[str, typer.Option(help="D (trading days), W or M.")] = "D",
-    rolling: Annotated[bool, typer.Option(help="Scan in 1-year windows stepped monthly.")] = False,
+    rolling: Annotated[
+        bool,
+        typer.Option(
+            help="Scan in windows stepped monthly (a year of bars, or 4 x max-lag if longer), "
+            "and judge the count of significant windows."
+        ),
+    ] = False,
     window: Annotated[
         int | None, typer.Option(help="Rolling window in bars (default one year).")
     ] = None,
@@ -489,6 +507,9 @@ def leadlag(
     cov_type: Annotated[
         str, typer.Option(help="Granger covariance: classical, HC0, HC1, HC3 or HAC.")
     ] = "HAC",
+    ic: Annotated[
+        str, typer.Option(help="--method var: criterion for the lag order (aic, bic, hqic or fpe).")
+    ] = "bic",
     levels: Annotated[
         bool, typer.Option(help="Force price levels instead of returns (spurious: warned).")
     ] = False,
@@ -512,9 +533,10 @@ def leadlag(
         null=null,  # type: ignore[arg-type]
         cov_type=cov_type,
         levels=levels,
+        ic=ic,
     )
     leaders, followers = _ids(leader), _ids(follower)
-    if len(leaders) * len(followers) > 1:
+    if method != "var" and len(leaders) * len(followers) > 1:
         scan = scan_pairs(repo, leaders, followers, base)
         if as_json:
             print_json({**scan.to_dict(), "asof": asof})

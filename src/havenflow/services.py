@@ -26,6 +26,7 @@ from havenflow.analytics.leadlag import (
     min_obs,
 )
 from havenflow.analytics.multiple import benjamini_hochberg
+from havenflow.analytics.var import VARLeadLagResult, var_leadlag
 from havenflow.catalog import SeriesSpec
 from havenflow.data.align import align, transform
 from havenflow.data.repository import DataRepository
@@ -37,9 +38,11 @@ if TYPE_CHECKING:
 __all__ = [
     "BARS_PER_YEAR",
     "DEFAULT_MAX_LAG",
+    "DEFAULT_VAR_MAX_LAG",
     "DRIVER_LABELS",
     "LAG_UNITS",
     "SNAPSHOT_IDS",
+    "VAR_IRF_PERIODS",
     "LeadLagRequest",
     "PairScan",
     "aligned_moves",
@@ -56,7 +59,7 @@ __all__ = [
 ]
 
 UserFrequency = Literal["D", "W", "M"]
-Method = Literal["xcorr", "granger", "hy"]
+Method = Literal["xcorr", "granger", "hy", "var"]
 
 #: ``--freq`` to the alignment calendar: D is the trading-day (business-day) calendar, so
 #: Bitcoin's weekend moves land in Monday's return, over the same span as the metals'.
@@ -64,6 +67,9 @@ _CALENDAR = {"D": "B", "W": "W", "M": "M"}
 LAG_UNITS = {"D": "business days", "W": "weeks", "M": "months"}
 BARS_PER_YEAR = {"D": 252, "W": 52, "M": 12}
 DEFAULT_MAX_LAG = {"D": 120, "W": 26, "M": 12}
+#: ``--method var``: largest lag order the criterion may choose, and impulse-response horizons.
+DEFAULT_VAR_MAX_LAG = {"D": 20, "W": 8, "M": 6}
+VAR_IRF_PERIODS = {"D": 20, "W": 12, "M": 12}
 
 
 def _check_freq(freq: str) -> UserFrequency:
@@ -153,6 +159,7 @@ class LeadLagRequest:
     null: NullMethod = "multiplier"
     cov_type: str = "HAC"
     levels: bool = False
+    ic: str = "bic"
 
     @property
     def lag(self) -> int:
@@ -160,7 +167,13 @@ class LeadLagRequest:
         return self.max_lag if self.max_lag is not None else DEFAULT_MAX_LAG[self.freq]
 
 
-LeadLagResult = CrossCorrelationResult | GrangerResult | HayashiYoshidaResult | RollingLeadLagResult
+LeadLagResult = (
+    CrossCorrelationResult
+    | GrangerResult
+    | HayashiYoshidaResult
+    | RollingLeadLagResult
+    | VARLeadLagResult
+)
 
 
 def run_leadlag(repo: DataRepository, req: LeadLagRequest) -> LeadLagResult:
@@ -173,16 +186,24 @@ def run_leadlag(repo: DataRepository, req: LeadLagRequest) -> LeadLagResult:
     unit = LAG_UNITS[freq]
     if req.method == "hy":
         return _run_hy(repo, req)
+    if req.method == "var":
+        return _run_var(repo, req)
     moves, _ = aligned_moves(repo, [req.leader, req.follower], freq, req.asof, levels=req.levels)
     leader, follower = moves[req.leader], moves[req.follower]
     names = {"leader_name": req.leader, "follower_name": req.follower}
     if req.rolling:
         if req.method != "xcorr":
             raise DataValidationError("--rolling runs the cross-correlation scan (--method xcorr)")
+        if req.null != "multiplier":
+            raise DataValidationError(
+                "--rolling judges every window and their count with the sign-flip null "
+                "(--null multiplier)"
+            )
+        # A year of bars, widened to the shortest window whose scan holds its size.
         window = req.window or max(BARS_PER_YEAR[freq], min_obs(req.lag))
         return RollingCrossCorrelation(
             leader, follower, req.lag, window, step="M", lag_unit=unit, **names
-        ).fit(min(req.replicates, 499), seed=req.seed, null=req.null)
+        ).fit(min(req.replicates, 499), seed=req.seed)
     if req.method == "xcorr":
         return CrossCorrelation(leader, follower, req.lag, lag_unit=unit, **names).fit(
             req.replicates, seed=req.seed, null=req.null
@@ -192,7 +213,48 @@ def run_leadlag(repo: DataRepository, req: LeadLagRequest) -> LeadLagResult:
             req.cov_type,  # type: ignore[arg-type]
             select="bic",
         )
-    raise DataValidationError(f"--method must be xcorr, granger or hy, got {req.method!r}")
+    raise DataValidationError(f"--method must be xcorr, granger, hy or var, got {req.method!r}")
+
+
+def _id_list(text: str, role: str) -> list[str]:
+    ids = [s.strip() for s in text.split(",") if s.strip()]
+    if not ids:
+        raise DataValidationError(f"no {role} id in {text!r}")
+    return ids
+
+
+def _run_var(repo: DataRepository, req: LeadLagRequest) -> VARLeadLagResult:
+    """A VAR of the leaders (a comma list: the causing block) and the followers.
+
+    The lag order is chosen by ``req.ic`` up to ``req.max_lag`` (default
+    :data:`DEFAULT_VAR_MAX_LAG`); the block Granger tests use ``req.cov_type``; the
+    impulse-response bands use ``req.replicates`` and ``req.seed``.
+    """
+    freq = _check_freq(req.freq)
+    if req.rolling:
+        raise DataValidationError("--rolling runs the cross-correlation scan (--method xcorr)")
+    leaders, followers = _id_list(req.leader, "leader"), _id_list(req.follower, "follower")
+    ids = list(dict.fromkeys([*leaders, *followers]))
+    if len(ids) < 2:
+        raise DataValidationError(
+            f"--method var needs at least two distinct series, got only {ids[0]}"
+        )
+    if req.ic not in ("aic", "bic", "hqic", "fpe"):
+        raise DataValidationError(f"--ic must be aic, bic, hqic or fpe, got {req.ic!r}")
+    max_lag = req.max_lag if req.max_lag is not None else DEFAULT_VAR_MAX_LAG[freq]
+    moves, _ = aligned_moves(repo, ids, freq, req.asof, levels=req.levels)
+    return var_leadlag(
+        moves,
+        leaders,
+        followers,
+        max_lags=max_lag,
+        ic=req.ic,  # type: ignore[arg-type]
+        cov_type=req.cov_type,  # type: ignore[arg-type]
+        periods=VAR_IRF_PERIODS[freq],
+        replicates=req.replicates,
+        seed=req.seed,
+        lag_unit=LAG_UNITS[freq],
+    )
 
 
 def _run_hy(repo: DataRepository, req: LeadLagRequest) -> HayashiYoshidaResult:
@@ -281,6 +343,10 @@ def scan_pairs(
     repo: DataRepository, leaders: list[str], followers: list[str], base: LeadLagRequest
 ) -> PairScan:
     """Every leader against every follower, with q-values across the pairs."""
+    if base.method == "var":
+        raise DataValidationError(
+            "--method var reads the comma lists as blocks (one VAR), it does not scan pairs"
+        )
     if base.method == "hy" or base.rolling:
         raise DataValidationError("several pairs at once: use --method xcorr or granger")
     results: list[CrossCorrelationResult | GrangerResult] = []

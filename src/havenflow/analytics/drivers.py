@@ -57,6 +57,7 @@ class DriverResult:
     resid_sd: float
     hac_lags: int
     rolling_betas: pd.DataFrame | None
+    hac_adjust: bool = False
 
     def to_frame(self) -> pd.DataFrame:
         """One row per regressor: coef, HAC std err, t, p."""
@@ -72,7 +73,8 @@ class DriverResult:
             "start": self.start,
             "end": self.end,
             "n_obs": self.nobs,
-            "cov_type": f"HAC (Newey-West, Bartlett, {self.hac_lags} lags)",
+            "cov_type": f"HAC (Newey-West, Bartlett, {self.hac_lags} lags"
+            + (", small-sample n/(n-k))" if self.hac_adjust else ")"),
             "rsquared": self.rsquared,
             "rsquared_adj": self.rsquared_adj,
             "coefficients": [
@@ -110,7 +112,11 @@ class DriverModel:
     frequency: str = "D"
 
     def fit(
-        self, *, hac_lags: int | None = None, rolling_window: int | None = None
+        self,
+        *,
+        hac_lags: int | None = None,
+        rolling_window: int | None = None,
+        hac_adjust: bool = False,
     ) -> DriverResult:
         """Fit the full-window regression and, optionally, rolling betas.
 
@@ -120,6 +126,9 @@ class DriverModel:
             Newey-West truncation (default :func:`newey_west_lags`).
         rolling_window
             Bars per rolling regression (statsmodels ``RollingOLS``); ``None`` for none.
+        hac_adjust
+            Scale the HAC covariance by ``n / (n - k)`` (statsmodels' ``use_correction``,
+            R's ``sandwich::NeweyWest(adjust = TRUE)``).
         """
         cols = [self.asset, *self.drivers]
         missing = [c for c in cols if c not in self.moves]
@@ -138,7 +147,9 @@ class DriverModel:
         y = data[self.asset]
         x = sm.add_constant(data[list(self.drivers)], has_constant="add")
         lags = hac_lags if hac_lags is not None else newey_west_lags(len(data))
-        fit = sm.OLS(y, x).fit(cov_type="HAC", cov_kwds={"maxlags": lags})
+        fit = sm.OLS(y, x).fit(
+            cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": hac_adjust}
+        )
         rolling = None
         if rolling_window is not None and len(data) > rolling_window:
             rolling = RollingOLS(y, x, window=rolling_window).fit(params_only=True).params
@@ -160,6 +171,7 @@ class DriverModel:
             resid_sd=float(np.sqrt(fit.scale)),
             hac_lags=lags,
             rolling_betas=rolling,
+            hac_adjust=hac_adjust,
         )
 
 

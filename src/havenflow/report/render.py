@@ -45,6 +45,11 @@ def _band(
     fig.add_scatter(x=x, y=low, fill="tonexty", fillcolor=color, line={"width": 0}, name=name)
 
 
+def _rgba(hex_color: str, alpha: float) -> str:
+    r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
 def figure(chart: dict[str, Any]) -> go.Figure:
     """One plotly figure from a chart spec of the report JSON."""
     kind = chart["kind"]
@@ -237,6 +242,27 @@ def figure(chart: dict[str, Any]) -> go.Figure:
             line={"dash": "dash", "color": "#555"},
         )
         fig.update_xaxes(title="trading days after the event")
+    elif kind == "irf":
+        palette = ["#5b7fa6", "#c0392b", "#3c8c50", "#8e44ad"]
+        for i, r in enumerate(chart["responses"]):
+            color = _COLORS.get(r["impulse"], palette[i % len(palette)])
+            _band(
+                fig,
+                r["horizons"],
+                r["lower"],
+                r["upper"],
+                _rgba(color, 0.18),
+                f"{r['impulse']} shock: {chart.get('bands', 'band')}",
+            )
+            fig.add_scatter(
+                x=r["horizons"],
+                y=r["irf"],
+                name=f"{r['response']} after a {r['impulse']} shock",
+                line={"color": color},
+            )
+        fig.add_hline(y=0, line={"color": "#999", "width": 1})
+        fig.update_xaxes(title=f"horizon ({chart.get('unit', 'bars')} after the shock)")
+        fig.update_yaxes(title="log return")
     elif kind == "fan":
         for name, key, color, offset in (
             ("shown", "shown", "#2c3e50", -0.2),
