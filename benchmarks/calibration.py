@@ -61,9 +61,9 @@ def power_coverage(sims: int, replicates: int, rng: np.random.Generator) -> None
         x, y = planted_pair(1500, rng, lag=5, beta=0.15)
         res = CrossCorrelation(x, y, 40).fit(replicates, seed=rng)
         hits += res.pvalue < 0.05
-        covered += res.lag_ci[0] <= 5 <= res.lag_ci[1]
-        widths.append(res.lag_ci[1] - res.lag_ci[0])
-        found.append(res.best_lag == 5)
+        covered += res.lag_conf_int[0] <= 5 <= res.lag_conf_int[1]
+        widths.append(res.lag_conf_int[1] - res.lag_conf_int[0])
+        found.append(res.lag == 5)
     print(f"\n2. Planted lead of 5 bars, beta 0.15, GARCH-t, n=1500, lags +-40 ({sims} sims)")
     print(f"power at 5%            {rate(hits, sims)}")
     print(f"best lag = 5           {rate(int(np.sum(found)), sims)}")

@@ -47,7 +47,7 @@ def test_planted_lead_is_found_and_covered() -> None:
         x, y = planted_pair(1500, rng, lag=5, beta=0.15)
         res = CrossCorrelation(x, y, 40).fit(199, seed=rng)
         hits += res.pvalue < 0.05
-        covered += res.lag_ci[0] <= 5 <= res.lag_ci[1]
+        covered += res.lag_conf_int[0] <= 5 <= res.lag_conf_int[1]
     assert hits >= 48  # power >= 80% in this slice (measured 94% on 1,000)
     assert covered >= 54
 
@@ -65,7 +65,7 @@ def test_rolling_windows_are_honest_as_a_family() -> None:
         significant += res.n_significant
         small_count_p += res.count_pvalue < 0.05
         # the count's null is built from the same windows: its mean is near alpha x windows
-        assert 0.02 * len(res.table) <= res.expected_count <= 0.08 * len(res.table)
+        assert 0.02 * len(res.table) <= res.expected_significant <= 0.08 * len(res.table)
     assert 0.025 <= significant / windows <= 0.075, significant / windows
     assert small_count_p <= 6  # 40 pairs: 2 expected under a uniform count p-value
 
@@ -77,12 +77,12 @@ def test_rolling_count_sees_a_real_lead() -> None:
     # (beta 0.4 is found in about 40% of windows, beta 0.6 in 30 of 97 here).
     x, y = planted_pair(520, rng, lag=2, beta=0.6)
     res = RollingCrossCorrelation(pd.Series(x, idx), pd.Series(y, idx), 26, 104).fit(199, seed=1)
-    assert res.n_significant > res.count_interval[1]
+    assert res.n_significant > res.significant_null_range[1]
     assert res.count_pvalue < 0.01
     payload = res.to_dict()
     assert payload["count_pvalue"] == res.count_pvalue
     assert payload["n_significant"] == res.n_significant
-    assert "overlapping windows give" in res.summary()
+    assert "overlapping windows give" in res.summary().text
 
 
 def test_windows_too_short_for_the_lags_are_refused() -> None:

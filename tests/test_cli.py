@@ -22,7 +22,8 @@ def run(*args: str) -> tuple[int, str]:
         if isinstance(result.exception, HavenflowError):
             return 2, str(result.exception)
         raise result.exception
-    return result.exit_code, result.output
+    # On success, stdout alone (JSON stays parseable; the as-of note goes to stderr).
+    return result.exit_code, result.stdout if result.exit_code == 0 else result.output
 
 
 def test_data_list_json_lists_every_catalog_series_with_real_ranges(home: Path) -> None:
@@ -128,13 +129,15 @@ def test_summary_json_asof_is_point_in_time(home: Path) -> None:
 
 
 def test_summary_gives_no_move_for_a_series_that_ended_before_the_window(home: Path) -> None:
-    # Default asof is the latest date of any series (bitcoin, 2026-08-21); silver ends 2026-07-10.
+    # Default asof: the last date silver, gold, sp500 and bitcoin share (2026-07-10); copper
+    # ends 2026-02-20, inside the 1Y window but before the 1M one.
     code, out = run("summary", "--json")
     assert code == 0, out
     doc = json.loads(out)
-    assert doc["asof"] == "2026-08-21"
-    silver = next(a for a in doc["assets"] if a["id"] == "silver")
-    assert silver["moves"]["1M"] is None  # not 0.0: the series has no value in the window
-    assert silver["moves"]["3M"] is not None
-    bitcoin = next(a for a in doc["assets"] if a["id"] == "bitcoin")
-    assert bitcoin["moves"]["1M"] is not None
+    assert doc["asof"] == "2026-07-10"
+    copper = next(a for a in doc["assets"] if a["id"] == "copper")
+    assert copper["moves"]["1M"] is None  # not 0.0: the series has no value in the window
+    assert copper["moves"]["1Y"] is not None
+    for sid in ("silver", "bitcoin"):
+        asset = next(a for a in doc["assets"] if a["id"] == sid)
+        assert asset["moves"]["1M"] is not None

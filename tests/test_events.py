@@ -70,7 +70,7 @@ def test_planted_response_is_found_with_its_interval() -> None:
     res = EventStudy(target, events, (5, 10, 21), target_name="t").fit(499, seed=2)
     h10 = res.to_frame().loc[10]
     assert h10["n"] == len(events) >= 20
-    assert h10["p_value"] < 0.01
+    assert h10["pvalue"] < 0.01
     assert h10["ci_low"] < 0.10 < h10["ci_high"]
     assert h10["verdict"] == "higher than baseline"
     # The average path rises over the first ten bars.
@@ -85,7 +85,7 @@ def test_null_rejection_rate_is_controlled() -> None:
         target = _random_walk(n, rng, idx)
         events = idx[np.sort(rng.choice(np.arange(50, n - 80), size=15, replace=False))]
         res = EventStudy(target, events, (21,)).fit(199, seed=int(rng.integers(1 << 30)))
-        rejections += res.horizons[0]["p_value"] < 0.05
+        rejections += res.horizons[0]["pvalue"] < 0.05
     assert rejections <= 10  # Binomial(80, 0.05): mean 4; 10 or more has probability < 1%
 
 
@@ -111,7 +111,7 @@ def test_real_event_study_recomputed_with_pandas() -> None:
         "excess_mean",
         "ci_low",
         "ci_high",
-        "p_value",
+        "pvalue",
     ):
         assert key in doc["horizons"][0]
     assert doc["n_events"] >= 10

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from havenflow.analytics.hayashi_yoshida import HayashiYoshida, hy_covariance
+from havenflow.analytics.leadlag.hy import HayashiYoshida, hy_covariance
 from havenflow.exceptions import DataValidationError, InsufficientDataError
 
 HERE = Path(__file__).parent
@@ -65,12 +65,14 @@ def test_matches_the_lead_lag_package_recording() -> None:
     ref = json.loads((HERE / "data" / "leadlag_package_reference.json").read_text())
     x, y = simulate(ref["seed"])
     res = HayashiYoshida(x, y, pd.to_timedelta(ref["lags_seconds"], unit="s")).fit()
-    assert res.best_lag == pd.Timedelta(seconds=ref["lead_lag_seconds"]) == pd.Timedelta(7, "s")
+    assert (
+        res.lag_timedelta == pd.Timedelta(seconds=ref["lead_lag_seconds"]) == pd.Timedelta(7, "s")
+    )
     theirs = np.array(ref["contrast"])
     # The package adds 1e-8 to each norm: put it into ours to compare like with like.
     nx = np.sqrt(np.sum(np.diff(x.to_numpy()) ** 2))
     ny = np.sqrt(np.sum(np.diff(y.to_numpy()) ** 2))
-    ours = np.abs(res.contrast) * nx * ny / ((nx + 1e-8) * (ny + 1e-8))
+    ours = np.abs(res.profile_contrast) * nx * ny / ((nx + 1e-8) * (ny + 1e-8))
     lags = np.array(ref["lags_seconds"])
     np.testing.assert_allclose(ours[lags >= 0], theirs[lags >= 0], rtol=1e-9, atol=1e-12)
     # At negative lags the package's bisection runs on times clipped to the follower's range
@@ -104,9 +106,9 @@ def test_planted_lag_any_resolution(resolution: str, delay: pd.Timedelta) -> Non
     res = HayashiYoshida(
         leader, follower, lags, lag_unit="milliseconds" if resolution == "ms" else "days"
     ).fit()
-    assert res.best_lag == delay
-    assert res.to_dict()["best_lag"] == (250.0 if resolution == "ms" else 3.0)
-    assert res.best_contrast > 0.5
+    assert res.lag_timedelta == delay
+    assert res.to_dict()["lag"] == (250.0 if resolution == "ms" else 3.0)
+    assert res.contrast > 0.5
 
 
 def test_bad_inputs_are_named() -> None:

@@ -16,8 +16,8 @@ from havenflow.analytics.leadlag import (
     GrangerCausality,
     cross_correlation,
     scan_block_length,
-    stationary_bootstrap_indices,
 )
+from havenflow.analytics.resample import stationary_bootstrap_indices
 from havenflow.exceptions import DataValidationError, InsufficientDataError
 
 
@@ -51,7 +51,7 @@ def test_granger_reproduces_r_lmtest_grangertest() -> None:
     d = macro()
     # R: grangertest(realcons ~ realgdp, order = 2) on log differences: F = 0.243097, p = 0.7844328
     row = GrangerCausality(d[:, 0], d[:, 1], [2]).fit().to_frame().iloc[0]
-    assert row["statistic"] == pytest.approx(0.243097, abs=1e-6)
+    assert row["stat"] == pytest.approx(0.243097, abs=1e-6)
     assert row["pvalue"] == pytest.approx(0.7844328, abs=1e-7)
     assert (row["df_num"], row["df_denom"]) == (2, 195)
 
@@ -75,12 +75,14 @@ def test_granger_equals_statsmodels_to_1e8_both_directions() -> None:
         "follower -> leader": (x, y),
     }.items():
         ref = _sm_granger(caused, causing, 6)
-        ours = result[result["direction"] == direction].set_index("lag")
+        ours = result[result["direction"] == direction].set_index("lag_order")
         for k, (f, p, df_denom, df_num) in ref.items():
-            assert ours.loc[k, "statistic"] == pytest.approx(f, rel=1e-8, abs=1e-8)
+            assert ours.loc[k, "stat"] == pytest.approx(f, rel=1e-8, abs=1e-8)
             assert ours.loc[k, "pvalue"] == pytest.approx(p, rel=1e-8, abs=1e-12)
             assert (ours.loc[k, "df_num"], ours.loc[k, "df_denom"]) == (df_num, df_denom)
-    assert result.set_index(["direction", "lag"]).loc[("leader -> follower", 2), "pvalue"] < 1e-6
+    assert (
+        result.set_index(["direction", "lag_order"]).loc[("leader -> follower", 2), "pvalue"] < 1e-6
+    )
 
 
 @pytest.mark.parametrize(
@@ -101,7 +103,7 @@ def test_robust_granger_equals_statsmodels_wald(cov_type: str, kwds: dict[str, o
     restriction = np.zeros((k, xm.shape[1]))
     restriction[:, -k:] = np.eye(k)
     ref = fit.wald_test(restriction, use_f=True, scalar=True)
-    assert ours["statistic"] == pytest.approx(float(ref.statistic), rel=1e-8)
+    assert ours["stat"] == pytest.approx(float(ref.statistic), rel=1e-8)
     assert ours["pvalue"] == pytest.approx(float(ref.pvalue), rel=1e-6)
 
 
@@ -110,8 +112,8 @@ def test_granger_lag_selection_and_bad_lags() -> None:
     x = rng.standard_normal(3000)
     y = 0.4 * np.roll(x, 3) + 0.3 * np.roll(x, 1) + rng.standard_normal(3000)
     res = GrangerCausality(x, y, 8).fit(select="bic")
-    assert res.selected_lag == 3
-    assert len(res.rows) == 2
+    assert res.selected_lag_order == 3
+    assert len(res.tests) == 2
     with pytest.raises(DataValidationError, match="lags must be a positive int"):
         GrangerCausality(x, y, [0, 2]).fit()
     with pytest.raises(InsufficientDataError, match="too few"):
@@ -136,11 +138,13 @@ def test_fft_profile_equals_slow_oracle_and_statsmodels_ccf() -> None:
     rng = np.random.default_rng(0)
     x, y = rng.standard_normal(300), rng.standard_normal(300)
     res = CrossCorrelation(x, y, 20).fit(replicates=49, seed=1)
-    np.testing.assert_allclose(res.correlation, slow_ccf(x, y, 20), atol=1e-12)
+    np.testing.assert_allclose(res.profile_correlation, slow_ccf(x, y, 20), atol=1e-12)
     # statsmodels ccf(a, b)[k] = corr(a_{t+k}, b_t): our positive side is ccf(y, x), negative ccf(x, y).
-    np.testing.assert_allclose(res.correlation[20:], ccf(y, x, adjusted=True)[:21], atol=1e-12)
     np.testing.assert_allclose(
-        res.correlation[:21][::-1], ccf(x, y, adjusted=True)[:21], atol=1e-12
+        res.profile_correlation[20:], ccf(y, x, adjusted=True)[:21], atol=1e-12
+    )
+    np.testing.assert_allclose(
+        res.profile_correlation[:21][::-1], ccf(x, y, adjusted=True)[:21], atol=1e-12
     )
 
 
@@ -165,9 +169,9 @@ def test_planted_lag_is_found_with_its_interval() -> None:
         y[:5] = 0.0
         y += noise
         res = CrossCorrelation(x, y, 20).fit(replicates=199, seed=int(rng.integers(1 << 30)))
-        assert res.best_lag == 5
+        assert res.lag == 5
         assert res.pvalue < 0.01
-        hits += res.lag_ci[0] <= 5 <= res.lag_ci[1]
+        hits += res.lag_conf_int[0] <= 5 <= res.lag_conf_int[1]
     assert hits >= 18  # at least 90% coverage
 
 
@@ -181,7 +185,7 @@ def test_series_input_joins_and_refuses_interior_gaps() -> None:
     assert res.to_dict()["follower"] == "bitcoin"
     again = cross_correlation(x, y, 5, replicates=19, seed=3)
     assert again.pvalue == res.pvalue  # reproducible for a seed
-    assert again.lag_ci == res.lag_ci
+    assert again.lag_conf_int == res.lag_conf_int
     y.iloc[100] = np.nan
     with pytest.raises(DataValidationError, match="missing value inside the sample on 2020-05-20"):
         cross_correlation(x, y, 5)
@@ -214,7 +218,7 @@ def test_multiplier_statistic_equals_slow_oracle(ell: int) -> None:
     rng = np.random.default_rng(4)
     x, y = garch_t(400, rng), garch_t(400, rng)
     res = CrossCorrelation(x, y, 6).fit(replicates=99, seed=1, block_length=float(ell))
-    assert res.statistic == pytest.approx(_slow_sign_flip_statistic(x, y, 6, ell), rel=1e-10)
+    assert res.stat == pytest.approx(_slow_sign_flip_statistic(x, y, 6, ell), rel=1e-10)
     assert res.block_length == ell
     # The default block length is round(n^(1/3)), with at least 20 blocks.
     assert CrossCorrelation(x, y, 6).fit(replicates=99, seed=1).block_length == 7
@@ -227,7 +231,7 @@ def test_sign_flip_draws_share_the_observed_standard_error() -> None:
     # statistic of a draw equals the observed statistic of the leader with those blocks flipped.
     rng = np.random.default_rng(12)
     x, y = garch_t(300, rng), garch_t(300, rng)
-    from havenflow.analytics.leadlag import _sign_flip_scan
+    from havenflow.analytics.leadlag.xcorr import _sign_flip_scan
 
     ids = np.arange(300) // 5
     signs = np.where(rng.random((3, 60)) < 0.5, -1.0, 1.0).astype(np.float32)
@@ -246,7 +250,7 @@ def test_stationary_null_is_still_available_and_reproducible() -> None:
     y = np.concatenate([np.zeros(3), 0.4 * x[:-3]]) + garch_t(800, rng)
     a = CrossCorrelation(x, y, 10).fit(replicates=199, seed=5, null="stationary")
     b = CrossCorrelation(x, y, 10).fit(replicates=199, seed=5, null="stationary")
-    assert a.best_lag == 3
+    assert a.lag == 3
     assert a.pvalue == b.pvalue < 0.01
     assert "independent" in a.to_dict()["null_hypothesis"]
     with pytest.raises(DataValidationError, match="null must be"):
@@ -309,11 +313,11 @@ def test_rolling_sees_a_relation_that_comes_and_is_point_in_time() -> None:
     # correlation and its self-normalised t); most windows must find it. Measured 0.71 with the
     # calibrated null (the old, centred studentisation found 0.8 but rejected 22% of nulls in
     # short windows).
-    assert ((late["best_lag"] == 4) & (late["p_value"] < 0.05)).mean() >= 0.65
-    assert (early["p_value"] < 0.05).mean() < 0.3
+    assert ((late["lag"] == 4) & (late["pvalue"] < 0.05)).mean() >= 0.65
+    assert (early["pvalue"] < 0.05).mean() < 0.3
     payload = res.to_dict()
     assert payload["n_windows"] == len(t)
-    assert payload["windows"][0]["lag_ci"][0] <= payload["windows"][0]["best_lag"]
+    assert payload["windows"][0]["lag_conf_int"][0] <= payload["windows"][0]["lag"]
     # Point in time: data after a date changes no window ending on or before it.
     cut = t.index[30]
     again = RollingCrossCorrelation(leader[:cut], follower[:cut], 20, 252).fit(199, seed=3)

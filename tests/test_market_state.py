@@ -105,8 +105,8 @@ def test_snapshot_json_fields_and_missing_windows(home: Path, tmp_path: Path) ->
         (("snapshot", "real_yield_10y"), "yields belong in"),
         (("divergence", "silver", "silver"), "itself"),
         (("divergence", "silver", "bitcoin", "--asof", "2015-03-01"), "need at least"),
-        (("drivers", "silver", "--window", "10Y"), "unknown window"),
-        (("drivers", "silver", "--freq", "M"), "D or W"),
+        (("drivers", "silver", "--window", "10Y"), "'10Y' is not one of"),
+        (("drivers", "silver", "--freq", "M"), "is not one of 'D', 'W'"),
         (("drivers", "bitcoin", "--asof", "2014-10-01"), "at least"),
     ],
 )
@@ -238,7 +238,7 @@ def test_real_drivers_c5_c9() -> None:
     imp = out["implied_by"]["target"]
     assert out["implied_by"]["reference_simple_return"] > 1.0  # silver +108% in 3M
     assert imp["actual"] < 0 < imp["implied"]  # bitcoin fell where its drivers said "up"
-    assert out["regression"]["n_obs"] > 700
+    assert out["regression"]["nobs"] > 700
     assert {c["name"] for c in out["regression"]["coefficients"]} == {
         "const",
         "real_yield",

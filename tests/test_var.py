@@ -22,7 +22,7 @@ from statsmodels.tsa.api import VAR
 
 from havenflow.analytics.drivers import DriverModel
 from havenflow.analytics.leadlag import GrangerCausality
-from havenflow.analytics.var import (
+from havenflow.analytics.leadlag.var import (
     VectorAutoregression,
     _bootstrap_draws,
     var_leadlag,
@@ -193,7 +193,7 @@ def test_granger_and_drivers_hac_adjust_equal_r_newey_west() -> None:
             .to_frame()
             .iloc[0]
         )
-        assert ours["statistic"] == pytest.approx(ref["statistic"], rel=REL)
+        assert ours["stat"] == pytest.approx(ref["statistic"], rel=REL)
         assert ours["pvalue"] == pytest.approx(ref["pvalue"], rel=1e-7)
         assert [ours["df_num"], ours["df_denom"]] == ref["df"]
         drv = DriverModel(frame, "cons", ("cons_l1", "cons_l2", "gdp_l1", "gdp_l2")).fit(
@@ -204,7 +204,7 @@ def test_granger_and_drivers_hac_adjust_equal_r_newey_west() -> None:
         assert ("small-sample" in drv.to_dict()["cov_type"]) == ref["adjust"]
     # the default keeps the old, unadjusted numbers
     default = GrangerCausality(gdp, cons, [2]).fit("HAC", hac_maxlags=4).to_frame().iloc[0]
-    assert default["statistic"] == pytest.approx(r_ref()["granger_newey_west"][0]["statistic"])
+    assert default["stat"] == pytest.approx(r_ref()["granger_newey_west"][0]["statistic"])
 
 
 # ---- slow oracles -----------------------------------------------------------------------------

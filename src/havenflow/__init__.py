@@ -1,10 +1,16 @@
 """havenflow: test and monitor cross-asset rotation claims with data.
 
-Importing havenflow touches neither the network nor the disk; data is read on first use.
+Importing havenflow touches neither the network nor the disk; data is read on first use, and
+the estimators are imported when a function first needs them.
+
+>>> import havenflow as hf
+>>> df = hf.load(["silver", "bitcoin"], asof="2026-01-23", freq="W")
+>>> hf.leadlag(df.silver, df.bitcoin, max_lag=26)  # an HTML summary in a notebook
 """
 
 from __future__ import annotations
 
+from havenflow.api import divergence, granger, leadlag, load, phases, rolling_leadlag, var
 from havenflow.exceptions import (
     DataValidationError,
     HavenflowError,
@@ -24,6 +30,13 @@ __all__ = [
     "StoreError",
     "UnknownSeriesError",
     "__version__",
+    "divergence",
+    "granger",
+    "leadlag",
+    "load",
+    "phases",
+    "rolling_leadlag",
+    "var",
 ]
 
 __version__ = "0.1.0"

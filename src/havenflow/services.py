@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from havenflow.analytics.hayashi_yoshida import HayashiYoshida, HayashiYoshidaResult
 from havenflow.analytics.leadlag import (
     CrossCorrelation,
     CrossCorrelationResult,
@@ -25,28 +24,38 @@ from havenflow.analytics.leadlag import (
     RollingLeadLagResult,
     min_obs,
 )
+from havenflow.analytics.leadlag.hy import HayashiYoshida, HayashiYoshidaResult
+from havenflow.analytics.leadlag.var import VARLeadLagResult, var_leadlag
 from havenflow.analytics.multiple import benjamini_hochberg
-from havenflow.analytics.var import VARLeadLagResult, var_leadlag
 from havenflow.catalog import SeriesSpec
 from havenflow.data.align import align, transform
 from havenflow.data.repository import DataRepository
-from havenflow.exceptions import DataValidationError, DataWarning, InsufficientDataError
+from havenflow.exceptions import (
+    DataValidationError,
+    DataWarning,
+    HavenflowError,
+    InsufficientDataError,
+)
 
 if TYPE_CHECKING:
     from havenflow.analytics.regime import MarkovPhaseResult, PhaseResult
 
 __all__ = [
     "BARS_PER_YEAR",
+    "CORE_IDS",
     "DEFAULT_MAX_LAG",
     "DEFAULT_VAR_MAX_LAG",
     "DRIVER_LABELS",
     "LAG_UNITS",
     "SNAPSHOT_IDS",
     "VAR_IRF_PERIODS",
+    "CommonAsOf",
     "LeadLagRequest",
     "PairScan",
     "aligned_moves",
+    "common_asof",
     "driver_moves",
+    "resolve_asof",
     "run_divergence",
     "run_drivers",
     "run_events",
@@ -300,19 +309,22 @@ class PairScan:
     qvalues: np.ndarray
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per pair: best lag, statistic, p-value and q-value."""
+        """One row per pair: best lag (xcorr) or lag order (Granger), p-value and q-value."""
         rows = []
         for res, p, q in zip(self.results, self.pvalues, self.qvalues, strict=True):
-            best = res.best_lag if isinstance(res, CrossCorrelationResult) else res.selected_lag
-            corr = res.best_correlation if isinstance(res, CrossCorrelationResult) else None
+            xcorr = res if isinstance(res, CrossCorrelationResult) else None
             rows.append(
                 {
                     "leader": res.leader,
                     "follower": res.follower,
-                    "best_lag": best,
-                    "correlation": corr,
-                    "p_value": float(p),
-                    "q_value": float(q),
+                    "lag": xcorr.lag if xcorr else None,
+                    "lag_order": None
+                    if xcorr or not isinstance(res, GrangerResult)
+                    else res.lag_order,
+                    "correlation": xcorr.correlation if xcorr else None,
+                    "pvalue": float(p),
+                    "qvalue": float(q),
+                    "lag_unit": res.lag_unit,
                 }
             )
         return pd.DataFrame(rows)
@@ -322,7 +334,7 @@ class PairScan:
         pairs = []
         for res, q in zip(self.results, self.qvalues, strict=True):
             d = res.to_dict()
-            d["q_value"] = float(q)
+            d["qvalue"] = float(q)
             pairs.append(d)
         return {
             "method": self.method,
@@ -330,13 +342,6 @@ class PairScan:
             "multiple_testing": "Benjamini-Hochberg q-values across the pairs scanned together",
             "pairs": pairs,
         }
-
-
-def _leader_pvalue(res: CrossCorrelationResult | GrangerResult) -> float:
-    if isinstance(res, CrossCorrelationResult):
-        return res.pvalue
-    direction = f"{res.leader} -> {res.follower}"
-    return float(min(r["pvalue"] for r in res.rows if r["direction"] == direction))
 
 
 def scan_pairs(
@@ -360,7 +365,7 @@ def scan_pairs(
             results.append(res)
     if not results:
         raise DataValidationError("no pair to scan: leaders and followers are the same series")
-    pvalues = np.array([_leader_pvalue(r) for r in results])
+    pvalues = np.array([r.pvalue for r in results])
     return PairScan(base.method, base.freq, tuple(results), pvalues, benjamini_hochberg(pvalues))
 
 
@@ -751,3 +756,132 @@ def run_outlook(
         OutlookSpec(horizons=horizons, k_analogues=k_analogues),
         target_name=target,
     ).fit()
+
+
+# ---- the default as-of date ----------------------------------------------------------------------
+
+#: The series every claim of the report rests on (C1, C2: silver's rank among them; C10:
+#: silver and bitcoin): the report's default as-of is the last date they all share.
+CORE_IDS = ("silver", "gold", "sp500", "bitcoin")
+
+
+def _names(ids: list[str]) -> str:
+    return ids[0] if len(ids) == 1 else f"{', '.join(ids[:-1])} and {ids[-1]}"
+
+
+@dataclass(frozen=True)
+class CommonAsOf:
+    """The last date that every needed series has a value, and where each series ends.
+
+    Attributes
+    ----------
+    asof
+        The last date known for every series in ``last`` (the minimum of their last dates).
+    last
+        Each needed series' last known date (publication lags included).
+    context_last
+        Last dates of series that are shown but not needed (reported when they end earlier).
+    """
+
+    asof: pd.Timestamp
+    last: dict[str, pd.Timestamp]
+    context_last: dict[str, pd.Timestamp]
+
+    @staticmethod
+    def _ends(ends: dict[str, pd.Timestamp], one: str, many: str) -> list[str]:
+        by_date: dict[pd.Timestamp, list[str]] = {}
+        for sid, day in ends.items():
+            by_date.setdefault(day, []).append(sid)
+        return [
+            f"{_names(sids)} {one if len(sids) == 1 else many} {day.date()}"
+            for day, sids in sorted(by_date.items())
+        ]
+
+    @property
+    def message(self) -> str:
+        """One line: the date, the series that share it, and those that end later or earlier."""
+        ids = list(self.last)
+        if len(ids) == 1:
+            head = f"as of {self.asof.date()}, the last date of {ids[0]}"
+        else:
+            head = f"as of {self.asof.date()}, the last date {_names(ids)} share"
+        later = {s: d for s, d in self.last.items() if d > self.asof}
+        earlier = {s: d for s, d in self.context_last.items() if d < self.asof}
+        parts = self._ends(later, "runs to", "run to") + self._ends(earlier, "ends", "end")
+        return head + (f" ({'; '.join(parts)})" if parts else "")
+
+
+def _last_known(repo: DataRepository, sid: str) -> pd.Timestamp:
+    from havenflow.data.align import known_dates
+
+    loaded = repo.load(sid)
+    spec = loaded.spec
+    known = known_dates(
+        pd.DatetimeIndex(loaded.values.index[-1:]), spec.calendar, spec.known_lag_days
+    )
+    return pd.Timestamp(known[-1]).normalize()
+
+
+def common_asof(
+    repo: DataRepository, ids: list[str] | tuple[str, ...], *, context: tuple[str, ...] = ()
+) -> CommonAsOf:
+    """The default as-of of an analysis of ``ids``: the last date they all have a value.
+
+    Parameters
+    ----------
+    repo
+        Where the series come from.
+    ids
+        The series the analysis needs.
+    context
+        Series it shows but does not need (their end is only reported, when earlier).
+
+    Raises
+    ------
+    UnknownSeriesError
+        If an id has no data.
+    """
+    needed = list(dict.fromkeys(ids))
+    if not needed:
+        raise DataValidationError("common_asof needs at least one series id")
+    last = {sid: _last_known(repo, sid) for sid in needed}
+    context_last = {}
+    for sid in dict.fromkeys(context):
+        if sid in last:
+            continue
+        try:
+            context_last[sid] = _last_known(repo, sid)
+        except HavenflowError:
+            continue  # a context series without data is simply not shown
+    return CommonAsOf(min(last.values()), last, context_last)
+
+
+def resolve_asof(
+    repo: DataRepository,
+    ids: list[str] | tuple[str, ...],
+    asof: str | pd.Timestamp | None = None,
+    *,
+    context: tuple[str, ...] = (),
+) -> CommonAsOf:
+    """The as-of of an analysis of ``ids``: ``asof`` if given and covered, else the default.
+
+    Raises
+    ------
+    DataValidationError
+        If ``asof`` is malformed, or after the last date that every series in ``ids`` shares
+        (the message names that date and the series that end there).
+    """
+    from havenflow.data.validate import parse_asof
+
+    cutoff = parse_asof(asof) if asof is not None else None
+    common = common_asof(repo, ids, context=context)
+    if cutoff is None:
+        return common
+    if cutoff > common.asof:
+        ending = [s for s, d in common.last.items() if d == common.asof]
+        raise DataValidationError(
+            f"--asof {cutoff.date()} is after {common.asof.date()}, the last date with data for "
+            f"{_names(list(common.last))} ({_names(ending)} "
+            f"{'ends' if len(ending) == 1 else 'end'} {common.asof.date()})"
+        )
+    return CommonAsOf(cutoff, common.last, common.context_last)

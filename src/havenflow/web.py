@@ -250,7 +250,7 @@ def create_app(repository: Callable[[], DataRepository] | None = None) -> FastAP
             leadlag_chart(
                 ll,
                 f"{leader} → {follower}: cross-correlation by lag ({ll['lag_unit']}), "
-                f"best {ll['best_lag']:+d}, scan-adjusted p {ll['p_value']:.2f}",
+                f"best {ll['lag']:+d}, scan-adjusted p {ll['pvalue']:.2f}",
             )
         )
         ev_fig = figure(event_chart(ev, f"{target} after {trigger} ({ev['n_events']} events)"))

@@ -62,7 +62,7 @@ class DriverResult:
     def to_frame(self) -> pd.DataFrame:
         """One row per regressor: coef, HAC std err, t, p."""
         return pd.DataFrame(
-            {"coef": self.params, "std_err": self.bse, "t": self.tvalues, "p_value": self.pvalues}
+            {"coef": self.params, "std_err": self.bse, "t": self.tvalues, "pvalue": self.pvalues}
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -72,7 +72,7 @@ class DriverResult:
             "frequency": self.frequency,
             "start": self.start,
             "end": self.end,
-            "n_obs": self.nobs,
+            "nobs": self.nobs,
             "cov_type": f"HAC (Newey-West, Bartlett, {self.hac_lags} lags"
             + (", small-sample n/(n-k))" if self.hac_adjust else ")"),
             "rsquared": self.rsquared,
@@ -83,7 +83,7 @@ class DriverResult:
                     "coef": float(self.params[k]),
                     "std_err": float(self.bse[k]),
                     "t": float(self.tvalues[k]),
-                    "p_value": float(self.pvalues[k]),
+                    "pvalue": float(self.pvalues[k]),
                 }
                 for k in self.params.index
             ],

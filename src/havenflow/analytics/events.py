@@ -29,7 +29,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from havenflow.analytics.leadlag import stationary_bootstrap_indices
+from havenflow.analytics.resample import stationary_bootstrap_indices
 from havenflow.exceptions import DataValidationError, InsufficientDataError
 
 __all__ = [
@@ -225,7 +225,7 @@ class EventStudyResult:
             lines.append(
                 f"  {h['horizon']:>4} bars: n={h['n']:<3} mean {_pct(h['mean'])} vs baseline "
                 f"{_pct(h['baseline_mean'])}, excess {_pct(h['excess_mean'])} "
-                f"[{_pct(h['ci_low'])}, {_pct(h['ci_high'])}] p={_num(h['p_value'])} "
+                f"[{_pct(h['ci_low'])}, {_pct(h['ci_high'])}] p={_num(h['pvalue'])} "
                 f"hit {_num(h['hit_rate'], pct=True)} -> {h['verdict']}"
             )
         return "\n".join(lines)
@@ -340,7 +340,7 @@ class EventStudy:
                     "excess_mean": excess,
                     "ci_low": float(excess - hi_q),
                     "ci_high": float(excess - lo_q),
-                    "p_value": p,
+                    "pvalue": p,
                     "verdict": _verdict(len(ok), excess, p),
                 }
             )
@@ -384,6 +384,6 @@ def _empty_row(h: int, base_mean: float, base_hit: float) -> dict[str, Any]:
         "excess_mean": None,
         "ci_low": None,
         "ci_high": None,
-        "p_value": None,
+        "pvalue": None,
         "verdict": "inconclusive",
     }

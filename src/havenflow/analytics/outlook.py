@@ -360,13 +360,13 @@ class OutlookResult:
             if self.chosen[h] == "baseline":
                 parts.append(
                     f"{label}: no edge (best conditional model, {best}, CRPS skill "
-                    f"{m['crps_skill']:+.1%}, p {m['dm_p_value']:.2f} over "
+                    f"{m['crps_skill']:+.1%}, p {m['dm_pvalue']:.2f} over "
                     f"{sk['n_forecasts']} forecasts); the baseline is shown"
                 )
             else:
                 parts.append(
                     f"{label}: {best} beats the baseline (CRPS skill {m['crps_skill']:+.1%}, "
-                    f"p {m['dm_p_value']:.3f})"
+                    f"p {m['dm_pvalue']:.3f})"
                 )
         return "; ".join(parts)
 
@@ -582,7 +582,7 @@ class ConditionalOutlook:
                     "crps": float(c.mean()),
                     "crps_skill": float(1.0 - c.mean() / base_crps.mean()),
                     "dm_statistic": stat,
-                    "dm_p_value": p,
+                    "dm_pvalue": p,
                 }
                 for k in EVENTS:
                     b = _brier(per[m][f"p_{k}"].to_numpy(), y, k)
@@ -591,7 +591,7 @@ class ConditionalOutlook:
                 methods[m] = entry
             best = max(CONDITIONAL_METHODS, key=lambda m: methods[m]["crps_skill"])
             bonferroni = self.spec.alpha / len(CONDITIONAL_METHODS)
-            p_best = methods[best]["dm_p_value"]
+            p_best = methods[best]["dm_pvalue"]
             if methods[best]["crps_skill"] > 0 and p_best is not None and p_best < bonferroni:
                 chosen[h] = best
             skill[h] = {

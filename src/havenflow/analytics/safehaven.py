@@ -22,7 +22,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from havenflow.analytics.drivers import newey_west_lags
-from havenflow.analytics.leadlag import stationary_bootstrap_indices
+from havenflow.analytics.resample import stationary_bootstrap_indices
 from havenflow.exceptions import DataValidationError, InsufficientDataError
 
 __all__ = ["SafeHavenRegression", "conditional_correlation", "stress_days"]
@@ -104,7 +104,7 @@ class SafeHavenRegression:
             "equity": self.equity_name,
             "start": pd.Timestamp(data.index[0]).date().isoformat(),
             "end": pd.Timestamp(data.index[-1]).date().isoformat(),
-            "n_obs": len(data),
+            "nobs": len(data),
             "cov_type": f"HAC (Newey-West, {lags} lags)",
             "verdict_rule": "strong: slope significantly < 0 (5%, one-sided); weak: not "
             "significantly > 0; no: significantly > 0",

@@ -65,6 +65,11 @@ class DataRepository:
     store: Store | None = None
     user_files: Sequence[Path] = ()
     _user: dict[str, LoadedSeries] = field(default_factory=dict, init=False, repr=False)
+    # Memo of whole series and of the store's metadata: a command (or a report, or one web
+    # request) reads each series from disk once, however many analyses use it. A repository
+    # lives as long as one command or request, so the memo never outlives a store update.
+    _loaded: dict[str, LoadedSeries] = field(default_factory=dict, init=False, repr=False)
+    _meta: dict[str, dict[str, object]] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         for path in self.user_files:
@@ -80,7 +85,7 @@ class DataRepository:
         try:
             return get_spec(series_id)
         except UnknownSeriesError:
-            meta = self.store.metadata().get(series_id) if self.store is not None else None
+            meta = self._store_metadata().get(series_id)
             if meta is None:
                 raise
             return user_spec(
@@ -88,6 +93,11 @@ class DataRepository:
                 kind=cast(Kind, meta.get("kind") or "price"),
                 name=str(meta.get("name") or series_id),
             )
+
+    def _store_metadata(self) -> dict[str, dict[str, object]]:
+        if self._meta is None:
+            self._meta = self.store.metadata() if self.store is not None else {}
+        return self._meta
 
     def user_ids(self) -> list[str]:
         """Ids of the series read from ``--data`` files."""
@@ -97,7 +107,7 @@ class DataRepository:
         """Every id that can be loaded: catalog, stored and user series."""
         out = list(load_catalog())
         if self.store is not None:
-            out += [s for s in self.store.metadata() if s not in out]
+            out += [s for s in self._store_metadata() if s not in out]
         out += [s for s in self._user if s not in out]
         return out
 
@@ -134,6 +144,11 @@ class DataRepository:
         return {sid: self.load(sid, asof) for sid in series_ids}
 
     def _load_full(self, series_id: str) -> LoadedSeries:
+        if series_id not in self._loaded:
+            self._loaded[series_id] = self._read_full(series_id)
+        return self._loaded[series_id]
+
+    def _read_full(self, series_id: str) -> LoadedSeries:
         if series_id in self._user:
             return self._user[series_id]
         spec = self.spec(series_id)

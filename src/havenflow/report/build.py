@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from havenflow import __version__
-from havenflow.analytics.var import VARLeadLagResult
+from havenflow.analytics.leadlag.var import VARLeadLagResult
 from havenflow.catalog import get_spec
 from havenflow.data.repository import DataRepository
 from havenflow.exceptions import HavenflowError
@@ -738,8 +738,8 @@ def _c10(
     var: VARLeadLagResult | None = None,
     var_error: str | None = None,
 ) -> dict[str, Any]:
-    lead = xc["p_value"] < 0.05 and xc["best_lag"] > 0
-    granger = gr["p_value"] is not None and gr["p_value"] < 0.05
+    lead = xc["pvalue"] < 0.05 and xc["lag"] > 0
+    granger = gr["pvalue"] is not None and gr["pvalue"] < 0.05
     hs = [h for h in ev["horizons"] if h["horizon"] >= 21]
     sig_up = [h for h in hs if h["verdict"] == "higher than baseline"]
     evidence_for = lead or bool(sig_up)
@@ -756,14 +756,14 @@ def _c10(
         "numbers": [
             _number(
                 f"best lag, weekly cross-correlation (±{xc['profile'][-1]['lag']} weeks)",
-                f"{xc['best_lag']:+d} weeks, r {xc['correlation']:+.2f}, scan-adjusted p "
-                f"{xc['p_value']:.2f} (naive {xc['naive_p_value']:.3f})",
-                xc["p_value"],
+                f"{xc['lag']:+d} weeks, r {xc['correlation']:+.2f}, scan-adjusted p "
+                f"{xc['pvalue']:.2f} (naive {xc['naive_pvalue']:.3f})",
+                xc["pvalue"],
             ),
             _number(
                 "Granger silver → bitcoin (HAC)",
-                f"p {gr['p_value']:.2f} at {gr['best_lag']} week(s)",
-                gr["p_value"],
+                f"p {gr['pvalue']:.2f} at {gr['lag_order']} week(s)",
+                gr["pvalue"],
             ),
             _c10_var_number(var, var_error),
             _number(
@@ -771,17 +771,17 @@ def _c10(
                 "n/a"
                 if h63 is None or h63["excess_mean"] is None
                 else f"{_pct(h63['excess_mean'])} [{_pct(h63['ci_low'])}, {_pct(h63['ci_high'])}], "
-                f"p {h63['p_value']:.2f}",
+                f"p {h63['pvalue']:.2f}",
                 None if h63 is None else h63["excess_mean"],
             ),
         ],
         "explanation": (
             f"Scanning weekly returns at lags −{xc['profile'][-1]['lag']}..+"
-            f"{xc['profile'][-1]['lag']} weeks, the strongest link is at {xc['best_lag']:+d} "
+            f"{xc['profile'][-1]['lag']} weeks, the strongest link is at {xc['lag']:+d} "
             f"weeks (positive = silver first), r {xc['correlation']:+.2f}; against a null that "
             "accounts for scanning every lag and for volatility clustering its p-value is "
-            f"{xc['p_value']:.2f} (a naive test of that single lag would say "
-            f"{xc['naive_p_value']:.3f}). In rolling {roll['window']}-week windows, "
+            f"{xc['pvalue']:.2f} (a naive test of that single lag would say "
+            f"{xc['naive_pvalue']:.3f}). In rolling {roll['window']}-week windows, "
             f"{roll['n_significant']} of {roll['n_windows']} show a significant lead at 5%; "
             "because the windows overlap, chance alone gives "
             f"{roll['expected_significant']:.1f} on average for this design (95% range "
@@ -811,8 +811,8 @@ def _c10(
                 "title": f"Rolling {roll['window']}-week best lag (weeks; filled = significant "
                 "at 5%)",
                 "dates": [w["end"] for w in roll["windows"]],
-                "best_lag": [w["best_lag"] for w in roll["windows"]],
-                "p_value": [w["p_value"] for w in roll["windows"]],
+                "lag": [w["lag"] for w in roll["windows"]],
+                "pvalue": [w["pvalue"] for w in roll["windows"]],
             },
             event_chart(
                 ev, f"Bitcoin after {ev['trigger']}: average path vs baseline (log return)"
@@ -887,10 +887,15 @@ def _c11(out: dict[str, Any]) -> dict[str, Any]:
 
 
 def _guard(claim_id: str, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """A claim whose data is missing gets an explicit 'inconclusive' with the reason."""
+    """A claim whose data is missing gets an explicit 'inconclusive' with the reason.
+
+    Only :class:`HavenflowError` (missing or insufficient data, refused input) is turned into a
+    verdict; anything else (a missing field, a bug) propagates: a renamed key must fail the
+    build, never turn a verdict into "inconclusive".
+    """
     try:
         return fn()
-    except (HavenflowError, KeyError, StopIteration, ValueError) as exc:
+    except HavenflowError as exc:
         return {
             "verdict": "inconclusive",
             "numbers": [],
@@ -903,8 +908,10 @@ def _guard(claim_id: str, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
 def build_report(repo: DataRepository, options: ReportOptions | None = None) -> dict[str, Any]:
     """Compute every claim for ``options.asof`` and return the report as plain JSON types."""
     from havenflow.services import (
+        CORE_IDS,
         LeadLagRequest,
         _aligned_levels,
+        common_asof,
         run_divergence,
         run_drivers,
         run_events,
@@ -916,7 +923,9 @@ def build_report(repo: DataRepository, options: ReportOptions | None = None) -> 
     )
 
     o = options or ReportOptions()
-    snap = run_snapshot(repo, None, o.asof).to_dict()
+    # Default: the last date the core series share (not the latest date of any series).
+    start = o.asof or common_asof(repo, CORE_IDS).asof.date().isoformat()
+    snap = run_snapshot(repo, None, start).to_dict()
     asof = snap["asof"]
     levels, _, _ = _aligned_levels(repo, ["silver", "gold", "bitcoin"], "B", asof)
     regime = run_regime(repo, asof, seed=o.seed).to_dict()

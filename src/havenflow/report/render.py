@@ -207,10 +207,10 @@ def figure(chart: dict[str, Any]) -> go.Figure:
         unit = chart.get("unit", "bars")
         fig.update_xaxes(title=f"lag ({unit}; positive = leader first)")
     elif kind == "rolling_lag":
-        sig = [p is not None and p < 0.05 for p in chart["p_value"]]
+        sig = [p is not None and p < 0.05 for p in chart["pvalue"]]
         fig.add_scatter(
             x=chart["dates"],
-            y=chart["best_lag"],
+            y=chart["lag"],
             mode="markers",
             name="best lag",
             marker={

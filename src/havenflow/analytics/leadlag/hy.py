@@ -21,13 +21,13 @@ difference of two follower values.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
 import numba
 import numpy as np
 import pandas as pd
 
+from havenflow.analytics.results import NO_JSON, Result
 from havenflow.exceptions import DataValidationError, InsufficientDataError
 
 __all__ = ["HayashiYoshida", "HayashiYoshidaResult", "hy_covariance"]
@@ -105,7 +105,7 @@ def hy_covariance(
 
 
 @dataclass(frozen=True)
-class HayashiYoshidaResult:
+class HayashiYoshidaResult(Result):
     """Lead-lag contrast over a lag grid.
 
     Attributes
@@ -114,25 +114,51 @@ class HayashiYoshidaResult:
         The lag grid (``TimedeltaIndex``); positive: the leader moves first.
     covariance
         Shifted Hayashi-Yoshida covariance per lag.
-    contrast
+    profile_contrast
         ``covariance / sqrt(sum dx^2 * sum dy^2)``: a correlation-like, signed contrast
         (the ``lead-lag`` package reports its absolute value).
-    best_lag, best_contrast
-        The lag maximising ``|contrast|`` and the signed contrast there.
+    lag_timedelta, contrast
+        The lag maximising ``|contrast|`` and the signed contrast there; ``lag`` is the same
+        lag in ``lag_unit``.
     """
 
     leader: str
     follower: str
-    lags: pd.TimedeltaIndex
-    covariance: np.ndarray
-    contrast: np.ndarray
-    best_lag: pd.Timedelta
-    best_contrast: float
-    n_leader: int
-    n_follower: int
     lag_unit: str
+    lag_timedelta: pd.Timedelta = field(metadata=NO_JSON)
+    contrast: float
+    nobs_leader: int
+    nobs_follower: int
+    lags: pd.TimedeltaIndex = field(metadata=NO_JSON, repr=False)
+    covariance: np.ndarray = field(metadata=NO_JSON, repr=False)
+    profile_contrast: np.ndarray = field(metadata=NO_JSON, repr=False)
 
+    kind = "hy"
     method = "hy"
+    pvalue = None
+    uncertainty = (
+        "none computed for the HY contrast: use --method xcorr on a common calendar for a "
+        "scan-adjusted p-value and a lag interval"
+    )
+    _derived = ("method", "lag_convention", "lag", "pvalue", "uncertainty", "profile")
+
+    @property
+    def lag_convention(self) -> str:
+        """How to read ``lag``."""
+        return f"positive lag ({self.lag_unit}): the leader moves first"
+
+    @property
+    def lag(self) -> float:
+        """The best lag in ``lag_unit`` (positive: the leader moves first)."""
+        return self._in_units(self.lag_timedelta)
+
+    @property
+    def profile(self) -> list[dict[str, float]]:
+        """One row per lag: ``lag`` (in ``lag_unit``) and ``contrast``."""
+        return [
+            {"lag": self._in_units(t), "contrast": float(c)}
+            for t, c in zip(self.lags, self.profile_contrast, strict=True)
+        ]
 
     def _in_units(self, lag: pd.Timedelta) -> float:
         return float(lag.value) / _UNIT_NS[self.lag_unit]
@@ -141,43 +167,19 @@ class HayashiYoshidaResult:
         """The contrast profile, one row per lag (lag in ``lag_unit``)."""
         return pd.DataFrame(
             {
-                "lag": [self._in_units(t) for t in self.lags],
+                f"lag ({self.lag_unit})": [self._in_units(t) for t in self.lags],
                 "covariance": self.covariance,
-                "contrast": self.contrast,
+                "contrast": self.profile_contrast,
             }
-        ).set_index("lag")
+        ).set_index(f"lag ({self.lag_unit})")
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (the fields of ``havenflow leadlag --method hy --json``)."""
-        return {
-            "leader": self.leader,
-            "follower": self.follower,
-            "method": self.method,
-            "lag_unit": self.lag_unit,
-            "lag_convention": "positive lag: the leader moves first",
-            "best_lag": self._in_units(self.best_lag),
-            "correlation": self.best_contrast,
-            "p_value": None,
-            "lag_ci": None,
-            "n_obs": {"leader": self.n_leader, "follower": self.n_follower},
-            "uncertainty": (
-                "none computed for the HY contrast: use --method xcorr on a common calendar "
-                "for a scan-adjusted p-value and a lag interval"
-            ),
-            "profile": [
-                {"lag": self._in_units(t), "correlation": float(c), "lower": None, "upper": None}
-                for t, c in zip(self.lags, self.contrast, strict=True)
-            ],
-        }
-
-    def summary(self) -> str:
-        """Text summary."""
+    def _summary_text(self) -> str:
         return (
             f"Hayashi-Yoshida lead-lag, leader {self.leader} -> follower {self.follower} "
-            f"({self.n_leader} and {self.n_follower} asynchronous observations; "
+            f"({self.nobs_leader} and {self.nobs_follower} asynchronous observations; "
             f"{len(self.lags)} lags; positive lag = leader first)\n"
-            f"best lag {self._in_units(self.best_lag):+g} {self.lag_unit}, "
-            f"contrast {self.best_contrast:+.3f} (no p-value for this method)"
+            f"best lag {self.lag:+g} {self.lag_unit}, "
+            f"contrast {self.contrast:+.3f} (no p-value for this method)"
         )
 
 
@@ -236,12 +238,12 @@ class HayashiYoshida:
         return HayashiYoshidaResult(
             leader=self.leader_name,
             follower=self.follower_name,
+            lag_unit=self.lag_unit,
+            lag_timedelta=grid[best],
+            contrast=float(contrast[best]),
+            nobs_leader=len(x),
+            nobs_follower=len(y),
             lags=grid,
             covariance=cov,
-            contrast=contrast,
-            best_lag=grid[best],
-            best_contrast=float(contrast[best]),
-            n_leader=len(x),
-            n_follower=len(y),
-            lag_unit=self.lag_unit,
+            profile_contrast=contrast,
         )

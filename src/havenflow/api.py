@@ -1,0 +1,318 @@
+"""The Python API for notebooks and scripts: load data, run one analysis, read the result.
+
+Every function takes pandas objects and names things by ``Series.name`` (or column names);
+every analysis returns a read-only result with ``summary()``, ``to_frame()``, ``to_dict()``,
+``plot()`` and an HTML view in notebooks. Nothing here touches the network: ``load`` reads the
+local store (``havenflow data update`` fills it) and falls back to the bundled data.
+
+>>> import havenflow as hf
+>>> df = hf.load(["silver", "bitcoin"], asof="2026-01-23", freq="W")
+>>> res = hf.leadlag(df.silver, df.bitcoin, max_lag=26)
+>>> res.lag, res.pvalue  # positive lag: silver first; scan-adjusted p-value
+
+Prices or returns are declared, never guessed: the lead-lag functions take price levels by
+default (``input="levels"``, turned into log returns, or changes for yields and rates) and
+returns as they are with ``input="moves"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import pandas as pd
+
+from havenflow.exceptions import DataValidationError, UnknownSeriesError
+
+if TYPE_CHECKING:
+    from havenflow.analytics.divergence import DivergenceResult
+    from havenflow.analytics.leadlag import (
+        CrossCorrelationResult,
+        GrangerResult,
+        RollingLeadLagResult,
+    )
+    from havenflow.analytics.leadlag.hy import HayashiYoshidaResult
+    from havenflow.analytics.leadlag.var import VARLeadLagResult
+    from havenflow.analytics.regime import PhaseResult
+    from havenflow.catalog import SeriesSpec
+    from havenflow.data.repository import DataRepository
+
+__all__ = [
+    "divergence",
+    "granger",
+    "leadlag",
+    "load",
+    "phases",
+    "rolling_leadlag",
+    "var",
+]
+
+Input = Literal["levels", "moves"]
+_FREQS = {"B": "B", "D": "B", "W": "W", "M": "M"}
+_UNITS = {"B": "business days", "W": "weeks", "M": "months"}
+
+
+def _repository(data: Sequence[str | Path] = (), store: str | Path | None = None) -> DataRepository:
+    from havenflow.data.repository import DataRepository
+    from havenflow.data.store import Store
+
+    return DataRepository(
+        store=Store(Path(store) if store else None), user_files=[Path(p) for p in data]
+    )
+
+
+def load(
+    ids: str | Sequence[str],
+    asof: str | pd.Timestamp | None = None,
+    freq: str = "B",
+    *,
+    data: Sequence[str | Path] = (),
+    store: str | Path | None = None,
+) -> pd.DataFrame:
+    """Levels of ``ids`` on one calendar, as known on ``asof``.
+
+    Parameters
+    ----------
+    ids
+        Series ids (``havenflow data list``), or one id.
+    asof
+        Only values known on or before this day are used (release lags included).
+    freq
+        ``B`` trading days (``D`` is accepted for it), ``W`` weeks ending Friday, ``M`` month
+        ends. Series on other calendars (Bitcoin's 7-day week, monthly macro data) are
+        sampled as of each target date.
+    data
+        CSV/Parquet files whose value columns become series (as ``--data``).
+    store
+        The DuckDB store (default: ``$HAVENFLOW_HOME`` or the user data directory); series
+        missing from it come from the bundled data.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per id, indexed by date; ``attrs["freq"]`` and ``attrs["lag_unit"]`` name
+        the calendar.
+    """
+    from havenflow.services import _aligned_levels
+
+    names = [ids] if isinstance(ids, str) else list(ids)
+    if not names:
+        raise DataValidationError("ids must name at least one series")
+    if freq not in _FREQS:
+        raise DataValidationError(f"freq must be B, D, W or M, got {freq!r}")
+    calendar = _FREQS[freq]
+    frame, _, _ = _aligned_levels(_repository(data, store), names, calendar, asof)
+    frame = frame[names]
+    frame.attrs["freq"] = calendar
+    frame.attrs["lag_unit"] = _UNITS[calendar]
+    return frame
+
+
+def _spec(name: str) -> SeriesSpec | None:
+    from havenflow.catalog import get_spec
+
+    try:
+        return get_spec(name)
+    except UnknownSeriesError:
+        return None
+
+
+def _lag_unit(index: pd.Index) -> str:
+    """The unit of one bar, from the spacing of the dates."""
+    if not isinstance(index, pd.DatetimeIndex) or len(index) < 3:
+        return "bars"
+    days = float(np.median(np.diff(index.asi8)) / 86_400e9)
+    if days <= 1.5:
+        weekends = bool((index.day_of_week >= 5).any())
+        return "days" if weekends else "business days"
+    if days <= 8:
+        return "weeks"
+    if days <= 32:
+        return "months"
+    return "bars"
+
+
+def _moves(series: pd.Series, role: str, input: Input) -> pd.Series:
+    """Per-period moves of ``series``: as given, or from levels by the catalog's rule."""
+    from havenflow.data.align import transform
+
+    if not isinstance(series, pd.Series):
+        raise DataValidationError(f"{role} must be a pandas Series, got {type(series).__name__}")
+    name = str(series.name) if series.name is not None else role
+    if input == "moves":
+        return series.rename(name)
+    if input != "levels":
+        raise DataValidationError(f"input must be 'levels' or 'moves', got {input!r}")
+    spec = _spec(name)
+    moved = transform(series.to_frame(name), {name: spec} if spec is not None else None)[name]
+    return moved.dropna()
+
+
+def _path(series: pd.Series, role: str, input: Input) -> pd.Series:
+    """A path whose increments are the series' moves (log prices, levels of rates)."""
+    moved = _moves(series, role, "moves")
+    clean = moved.dropna()
+    if input == "moves":
+        return clean.cumsum()
+    spec = _spec(str(clean.name))
+    if spec is not None and spec.is_differenced:
+        return clean
+    if (clean <= 0).any():
+        bad = clean.index[(clean <= 0).to_numpy()][0]
+        raise DataValidationError(f"{role} {clean.name}: non-positive price on {bad}")
+    return pd.Series(np.log(clean.to_numpy(dtype=float)), index=clean.index, name=clean.name)
+
+
+def _pair(
+    leader: pd.Series, follower: pd.Series, input: Input
+) -> tuple[pd.Series, pd.Series, dict[str, str]]:
+    x, y = _moves(leader, "leader", input), _moves(follower, "follower", input)
+    if x.name == y.name:
+        y = y.rename(f"{y.name} (follower)")
+    names = {"leader_name": str(x.name), "follower_name": str(y.name)}
+    return x, y, names
+
+
+def leadlag(
+    leader: pd.Series,
+    follower: pd.Series,
+    max_lag: int = 26,
+    method: Literal["xcorr", "hy"] = "xcorr",
+    *,
+    input: Input = "levels",
+    seed: int | np.random.Generator | None = 0,
+    replicates: int = 999,
+) -> CrossCorrelationResult | HayashiYoshidaResult:
+    """Does ``leader`` move before ``follower``? The lag scan with a scan-adjusted p-value.
+
+    Parameters
+    ----------
+    leader, follower
+        Price levels (or returns, with ``input="moves"``) on one calendar, e.g. two columns of
+        :func:`load`. ``Series.name`` names them in every output.
+    max_lag
+        Lags ``-max_lag..max_lag`` bars are scanned (positive: the leader moves first).
+    method
+        ``xcorr``: cross-correlation with the block sign-flip scan null (the p-value accounts
+        for scanning every lag). ``hy``: Hayashi-Yoshida contrast on each series' own dates
+        (no p-value); ``max_lag`` is then in days.
+    input
+        ``levels`` (default) or ``moves``.
+    seed
+        Seed of the sign-flip draws.
+    replicates
+        Sign-flip draws.
+    """
+    if method == "hy":
+        from havenflow.analytics.leadlag.hy import HayashiYoshida
+
+        # HY works on each series' own observation times: log-price paths (or cumulated
+        # moves), no common calendar.
+        px, py = _path(leader, "leader", input), _path(follower, "follower", input)
+        lags = pd.to_timedelta(np.arange(-max_lag, max_lag + 1), unit="D")
+        return HayashiYoshida(
+            px, py, lags, lag_unit="days", leader_name=str(px.name), follower_name=str(py.name)
+        ).fit()
+    x, y, names = _pair(leader, follower, input)
+    if method == "xcorr":
+        from havenflow.analytics.leadlag import CrossCorrelation
+
+        return CrossCorrelation(x, y, max_lag, lag_unit=_lag_unit(x.index), **names).fit(
+            replicates, seed=seed
+        )
+    raise DataValidationError(f"method must be xcorr or hy, got {method!r}")
+
+
+def rolling_leadlag(
+    leader: pd.Series,
+    follower: pd.Series,
+    max_lag: int = 26,
+    window: int | None = None,
+    *,
+    input: Input = "levels",
+    seed: int | None = 0,
+    replicates: int = 499,
+) -> RollingLeadLagResult:
+    """The lag scan in windows ending at each month end, with the count's honest null.
+
+    ``window`` defaults to the shortest window whose scan holds its size (``4 x max_lag``
+    bars, at least 60).
+    """
+    from havenflow.analytics.leadlag import RollingCrossCorrelation, min_obs
+
+    x, y, names = _pair(leader, follower, input)
+    return RollingCrossCorrelation(
+        x, y, max_lag, window or min_obs(max_lag), lag_unit=_lag_unit(x.index), **names
+    ).fit(replicates, seed=seed)
+
+
+def granger(
+    leader: pd.Series,
+    follower: pd.Series,
+    max_lag: int = 8,
+    *,
+    input: Input = "levels",
+    cov_type: Literal["classical", "HC0", "HC1", "HC3", "HAC"] = "HAC",
+    select: Literal["aic", "bic"] | None = "bic",
+) -> GrangerResult:
+    """Granger causality in both directions, the lag order chosen by ``select`` (or all)."""
+    from havenflow.analytics.leadlag import GrangerCausality
+
+    x, y, names = _pair(leader, follower, input)
+    return GrangerCausality(x, y, max_lag, lag_unit=_lag_unit(x.index), **names).fit(
+        cov_type, select=select
+    )
+
+
+def var(
+    leaders: pd.DataFrame,
+    followers: pd.DataFrame | pd.Series,
+    max_lag: int = 8,
+    *,
+    input: Input = "levels",
+    ic: Literal["aic", "bic", "hqic", "fpe"] = "bic",
+    cov_type: Literal["classical", "HC0", "HC1", "HC3", "HAC"] = "HAC",
+    seed: int | None = 0,
+) -> VARLeadLagResult:
+    """Joint (block) Granger tests and impulse responses from one VAR.
+
+    ``leaders`` (several columns) are the causing block, ``followers`` the caused block:
+    "Bitcoin follows gold AND silver" is ``var(df[["gold", "silver"]], df.bitcoin)``.
+    """
+    from havenflow.analytics.leadlag.var import var_leadlag
+
+    follow = followers.to_frame() if isinstance(followers, pd.Series) else followers
+    columns = {str(c): leaders[c] for c in leaders.columns}
+    columns.update({str(c): follow[c] for c in follow.columns})
+    moves = pd.DataFrame({c: _moves(s.rename(c), c, input) for c, s in columns.items()}).dropna()
+    lag_unit = _lag_unit(moves.index)
+    return var_leadlag(
+        moves,
+        [str(c) for c in leaders.columns],
+        [str(c) for c in follow.columns],
+        max_lags=max_lag,
+        ic=ic,
+        cov_type=cov_type,
+        lag_unit=lag_unit,
+        seed=seed,
+    )
+
+
+def divergence(levels: pd.DataFrame, a: str, b: str) -> DivergenceResult:
+    """Relative strength, return spreads and correlation breakdowns of ``a`` against ``b``."""
+    from havenflow.analytics.divergence import Divergence
+
+    return Divergence(levels, a, b).fit()
+
+
+def phases(levels: pd.DataFrame) -> PhaseResult:
+    """Rule-based phases of the cycle on every date of ``levels`` (point-in-time).
+
+    ``levels`` holds the phase indicators' series by their ids, on trading days, as
+    ``load(havenflow.services.PHASE_SERIES)`` gives them.
+    """
+    from havenflow.analytics.regime import PhaseClassifier
+
+    return PhaseClassifier(levels).fit()

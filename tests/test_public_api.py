@@ -1,0 +1,135 @@
+"""The public Python API: what `import havenflow` exports, the notebook path, the contract."""
+
+from __future__ import annotations
+
+import dataclasses
+import runpy
+import types
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import havenflow as hf
+from havenflow.analytics.results import SCHEMA_VERSION, Result, jsonable
+from havenflow.exceptions import DataValidationError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_exported_members() -> None:
+    # Every public name of the package is in __all__ and every name in __all__ exists
+    # (httpx's habit): the API is what __all__ says, no more, no less.
+    exported = set(hf.__all__)
+    public = {
+        name
+        for name, value in vars(hf).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+    }
+    assert public - {"annotations"} == exported - {"__version__"}
+    for name in hf.__all__:
+        assert hasattr(hf, name), name
+    assert {"load", "leadlag", "granger", "rolling_leadlag", "var"} <= exported
+
+
+def test_notebook_path(home: Path) -> None:
+    df = hf.load(["silver", "bitcoin"], asof="2026-01-23", freq="W")
+    assert list(df.columns) == ["silver", "bitcoin"]
+    assert df.index[-1] == pd.Timestamp("2026-01-23")
+    assert df.attrs["lag_unit"] == "weeks"
+    res = hf.leadlag(df.silver, df.bitcoin, max_lag=26)
+    html = res._repr_html_()
+    assert "leader silver" in html
+    assert "follower bitcoin" in html
+    doc = res.to_dict()
+    assert doc["kind"] == "xcorr"
+    assert doc["schema_version"] == SCHEMA_VERSION
+    assert doc["lag"] == res.lag
+    assert 0 < doc["pvalue"] <= 1
+    assert doc["lag_unit"] == "weeks"
+    assert "positive lag" in doc["lag_convention"]
+    lo, hi = res.conf_int(0.05)
+    assert (lo, hi) == tuple(doc["lag_conf_int"])
+    assert res.conf_int(0.5)[0] >= lo
+    fig = res.plot()
+    names = {trace.name for trace in fig.data}
+    assert {"correlation", "95% null band"} <= names
+    bars = next(t for t in fig.data if t.name == "correlation")
+    assert len(bars.x) == 53
+    # The same numbers as the command line's engine on the same data.
+    from havenflow.analytics.leadlag import CrossCorrelation
+    from havenflow.data.align import transform
+
+    moves = transform(df).dropna()
+    direct = CrossCorrelation(moves.silver, moves.bitcoin, 26).fit(999, seed=0)
+    assert direct.pvalue == res.pvalue
+    assert direct.lag == res.lag
+
+
+def test_levels_or_moves_are_declared(home: Path) -> None:
+    df = hf.load(["silver", "real_yield_10y"], asof="2024-06-28", freq="W")
+    # A yield's move is its change in points, a price's its log return (by the catalog).
+    a = hf.leadlag(df.real_yield_10y, df.silver, max_lag=4)
+    moves = pd.DataFrame(
+        {"real_yield_10y": df.real_yield_10y.diff(), "silver": np.log(df.silver).diff()}
+    ).dropna()
+    b = hf.leadlag(moves.real_yield_10y, moves.silver, max_lag=4, input="moves")
+    assert a.correlation == pytest.approx(b.correlation, rel=1e-12)
+    with pytest.raises(DataValidationError, match="input must be"):
+        hf.leadlag(df.silver, df.real_yield_10y, input="prices")  # type: ignore[arg-type]
+    with pytest.raises(DataValidationError, match="freq must be"):
+        hf.load(["silver"], freq="Q")
+    with pytest.raises(DataValidationError, match="not a calendar day"):
+        hf.load(["silver"], asof="2026-02-30")
+
+
+def test_results_are_read_only_and_derive_their_json() -> None:
+    rng = np.random.default_rng(1)
+    idx = pd.date_range("2015-01-02", periods=400, freq="W-FRI")
+    x = pd.Series(rng.standard_normal(400), idx, name="a")
+    y = pd.Series(rng.standard_normal(400), idx, name="b")
+    res = hf.leadlag(x, y, max_lag=10, input="moves", replicates=99)
+    assert isinstance(res, Result)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.lag = 3  # type: ignore[misc]
+    doc = res.to_dict()
+    # every JSON field is a dataclass field or a declared derived property; arrays stay out
+    fields = {f.name for f in dataclasses.fields(res) if f.metadata.get("json", True)}
+    assert set(doc) == fields | set(res._derived) | {"kind", "schema_version"}
+    assert "profile_correlation" not in doc
+    assert len(doc["profile"]) == 21
+    assert jsonable(np.float64("nan")) is None
+    assert jsonable(pd.Timestamp("2026-01-23")) == "2026-01-23"
+    gr = hf.granger(x, y, max_lag=4, input="moves")
+    gdoc = gr.to_dict()
+    assert gdoc["lag_order"] == gr.lag_order
+    assert gdoc["pvalue"] == gr.pvalue
+    assert {"lag_order", "stat", "pvalue", "df_num", "df_denom", "nobs"} <= set(gdoc["tests"][0])
+
+
+def test_example_script_runs(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    runpy.run_path(str(ROOT / "docs" / "example.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "leader silver -> follower bitcoin" in out
+    assert "{gold, silver} -> bitcoin" in out
+
+
+def test_a_missing_field_fails_the_report_instead_of_changing_a_verdict(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A renamed key in a result's JSON must fail the build, never turn C10 "inconclusive".
+    from havenflow.analytics import leadlag
+    from havenflow.data.repository import DataRepository
+    from havenflow.report.build import ReportOptions, build_report
+
+    original = leadlag.CrossCorrelationResult.to_dict
+
+    def renamed(self: leadlag.CrossCorrelationResult) -> dict[str, object]:
+        doc = original(self)
+        doc["p_value"] = doc.pop("pvalue")
+        return doc
+
+    monkeypatch.setattr(leadlag.CrossCorrelationResult, "to_dict", renamed)
+    with pytest.raises(KeyError, match="pvalue"):
+        build_report(DataRepository(), ReportOptions(asof="2026-01-23"))
