@@ -133,3 +133,34 @@ def test_a_missing_field_fails_the_report_instead_of_changing_a_verdict(
     monkeypatch.setattr(leadlag.CrossCorrelationResult, "to_dict", renamed)
     with pytest.raises(KeyError, match="pvalue"):
         build_report(DataRepository(), ReportOptions(asof="2026-01-23"))
+
+
+def test_the_other_families_from_pandas(home: Path) -> None:
+    from havenflow.catalog import get_spec
+    from havenflow.data.align import transform
+    from havenflow.data.repository import DataRepository
+    from havenflow.services import run_events
+
+    df = hf.load(["silver", "bitcoin"], asof="2026-01-23")
+    ev = hf.events(df, "silver:high(252)", "bitcoin", horizons=[21, 63], replicates=199)
+    same = run_events(
+        DataRepository(),
+        "silver:high(252)",
+        "bitcoin",
+        horizons=(21, 63),
+        asof="2026-01-23",
+        replicates=199,
+    )
+    assert ev.to_dict()["horizons"] == same.to_dict()["horizons"]
+    assert ev.to_dict()["kind"] == "event_study"
+    assert "log points" in ev.summary().text
+    with pytest.raises(DataValidationError, match="no column 'gold'"):
+        hf.events(df, "gold:high(252)", "bitcoin")
+    snap = hf.snapshot(df, asof="2026-01-23")
+    silver = next(a for a in snap.to_dict()["assets"] if a["id"] == "silver")
+    assert silver["is_ath"] is True
+    moves = hf.load(["silver", "usd_broad", "real_yield_10y"], asof="2026-01-23")
+    m = transform(moves, {c: get_spec(c) for c in moves.columns}).dropna()
+    fit = hf.drivers(m, "silver", ["usd_broad", "real_yield_10y"])
+    assert fit.to_dict()["kind"] == "drivers"
+    assert fit.nobs == len(m)

@@ -10,7 +10,19 @@ the estimators are imported when a function first needs them.
 
 from __future__ import annotations
 
-from havenflow.api import divergence, granger, leadlag, load, phases, rolling_leadlag, var
+from havenflow.api import (
+    divergence,
+    drivers,
+    events,
+    granger,
+    leadlag,
+    load,
+    outlook,
+    phases,
+    rolling_leadlag,
+    snapshot,
+    var,
+)
 from havenflow.exceptions import (
     DataValidationError,
     HavenflowError,
@@ -31,11 +43,15 @@ __all__ = [
     "UnknownSeriesError",
     "__version__",
     "divergence",
+    "drivers",
+    "events",
     "granger",
     "leadlag",
     "load",
+    "outlook",
     "phases",
     "rolling_leadlag",
+    "snapshot",
     "var",
 ]
 

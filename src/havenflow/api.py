@@ -28,6 +28,8 @@ from havenflow.exceptions import DataValidationError, UnknownSeriesError
 
 if TYPE_CHECKING:
     from havenflow.analytics.divergence import DivergenceResult
+    from havenflow.analytics.drivers import DriverResult
+    from havenflow.analytics.events import EventStudyResult
     from havenflow.analytics.leadlag import (
         CrossCorrelationResult,
         GrangerResult,
@@ -35,17 +37,23 @@ if TYPE_CHECKING:
     )
     from havenflow.analytics.leadlag.hy import HayashiYoshidaResult
     from havenflow.analytics.leadlag.var import VARLeadLagResult
+    from havenflow.analytics.outlook import OutlookResult
+    from havenflow.analytics.performance import Snapshot
     from havenflow.analytics.regime import PhaseResult
     from havenflow.catalog import SeriesSpec
     from havenflow.data.repository import DataRepository
 
 __all__ = [
     "divergence",
+    "drivers",
+    "events",
     "granger",
     "leadlag",
     "load",
+    "outlook",
     "phases",
     "rolling_leadlag",
+    "snapshot",
     "var",
 ]
 
@@ -316,3 +324,63 @@ def phases(levels: pd.DataFrame) -> PhaseResult:
     from havenflow.analytics.regime import PhaseClassifier
 
     return PhaseClassifier(levels).fit()
+
+
+def events(
+    levels: pd.DataFrame,
+    trigger: str,
+    target: str,
+    horizons: Sequence[int] | None = None,
+    *,
+    min_gap: int = 21,
+    replicates: int = 999,
+    seed: int | None = 0,
+) -> EventStudyResult:
+    """Forward returns of ``target`` after each onset of ``trigger``, against its baseline.
+
+    ``levels``: trading-day levels holding the trigger's series and the target (``load``);
+    ``trigger`` in the CLI's grammar (``silver:high(252)``, ``silver:ret(21)>0.1``...).
+    """
+    from havenflow.analytics.events import EventStudy
+
+    hs = tuple(horizons) if horizons is not None else None
+    study = EventStudy.from_trigger(levels, trigger, target, hs, min_gap)
+    return study.fit(replicates, seed=seed)
+
+
+def drivers(
+    moves: pd.DataFrame, asset: str, drivers: Sequence[str], freq: Literal["D", "W"] = "D"
+) -> DriverResult:
+    """OLS of ``asset``'s moves on the ``drivers``' moves with Newey-West errors."""
+    from havenflow.analytics.drivers import DriverModel
+
+    return DriverModel(moves, asset, tuple(drivers), freq).fit()
+
+
+def outlook(
+    levels: pd.DataFrame, target: str = "bitcoin", horizons: Sequence[int] = (21, 63, 126)
+) -> OutlookResult:
+    """The target's forward-return distribution given today's state, scored walk-forward.
+
+    ``levels``: the phase indicators' series and the target on trading days, e.g.
+    ``load(havenflow.services.PHASE_SERIES)``.
+    """
+    from havenflow.analytics.outlook import ConditionalOutlook, OutlookSpec
+
+    spec = OutlookSpec(horizons=tuple(horizons))
+    return ConditionalOutlook.from_levels(levels, target, spec).fit()
+
+
+def snapshot(levels: pd.DataFrame, asof: str | pd.Timestamp | None = None) -> Snapshot:
+    """Returns over calendar windows, volatility, drawdown, all-time highs and breakouts.
+
+    ``levels``: prices or index levels by catalog id (or any name: a price is assumed for a
+    column the catalog does not know, and the output says which spec was used).
+    """
+    from havenflow.analytics.performance import snapshot as compute
+    from havenflow.catalog import user_spec
+
+    series = {str(c): levels[c].dropna() for c in levels.columns}
+    specs = {c: _spec(c) or user_spec(c) for c in series}
+    when = pd.Timestamp(asof) if asof is not None else max(s.index[-1] for s in series.values())
+    return compute(series, specs, when)

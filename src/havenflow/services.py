@@ -38,6 +38,10 @@ from havenflow.exceptions import (
 )
 
 if TYPE_CHECKING:
+    from havenflow.analytics.divergence import DivergenceResult
+    from havenflow.analytics.events import EventStudyResult
+    from havenflow.analytics.outlook import OutlookResult
+    from havenflow.analytics.performance import Snapshot
     from havenflow.analytics.regime import MarkovPhaseResult, PhaseResult
 
 __all__ = [
@@ -404,7 +408,7 @@ def _deflator(repo: DataRepository, asof: str | pd.Timestamp | None) -> pd.Serie
 
 def run_snapshot(
     repo: DataRepository, ids: list[str] | None = None, asof: str | None = None
-) -> Any:
+) -> Snapshot:
     """The snapshot of a universe (default :data:`SNAPSHOT_IDS`) as of a date."""
     from havenflow.analytics.performance import snapshot
 
@@ -421,7 +425,7 @@ def run_snapshot(
 
 def run_divergence(
     repo: DataRepository, a: str = "silver", b: str = "bitcoin", asof: str | None = None
-) -> Any:
+) -> DivergenceResult:
     """Divergence of A against B on the trading-day calendar."""
     from havenflow.analytics.divergence import Divergence
 
@@ -572,15 +576,9 @@ def run_events(
     min_gap: int = 21,
     replicates: int = 999,
     seed: int | None = 0,
-) -> Any:
+) -> EventStudyResult:
     """Event study of ``target`` after ``trigger`` on the trading-day calendar, point-in-time."""
-    from havenflow.analytics.events import (
-        DEFAULT_HORIZONS,
-        EventStudy,
-        decluster,
-        parse_trigger,
-        trigger_onsets,
-    )
+    from havenflow.analytics.events import EventStudy, parse_trigger
 
     parsed = parse_trigger(trigger)
     ids = list(dict.fromkeys([*parsed.series, target]))
@@ -594,18 +592,8 @@ def run_events(
             raise DataValidationError(
                 f"{sid} is a {specs[sid].kind}: triggers and targets are prices"
             )
-    onsets = trigger_onsets(parsed, levels)
-    events = decluster(onsets, pd.DatetimeIndex(levels.index), min_gap)
-    target_levels = levels[target].dropna()
-    events = events[(events >= target_levels.index[0]) & events.isin(target_levels.index)]
-    return EventStudy(
-        target_levels,
-        events,
-        horizons or DEFAULT_HORIZONS,
-        trigger=parsed.text,
-        description=parsed.describe(),
-        target_name=target,
-    ).fit(replicates, seed=seed)
+    study = EventStudy.from_trigger(levels, parsed, target, horizons, min_gap)
+    return study.fit(replicates, seed=seed)
 
 
 # ---- phases ------------------------------------------------------------------------------------
@@ -735,10 +723,10 @@ def run_outlook(
     *,
     horizons: tuple[int, ...] = (21, 63, 126),
     k_analogues: int = 30,
-) -> Any:
+) -> OutlookResult:
     """Conditional outlook of ``target`` with its walk-forward record (claim C11)."""
-    from havenflow.analytics.outlook import ConditionalOutlook, OutlookSpec, outlook_features
-    from havenflow.analytics.regime import OPTIONAL, PhaseClassifier
+    from havenflow.analytics.outlook import ConditionalOutlook, OutlookSpec
+    from havenflow.analytics.regime import OPTIONAL
 
     ids = [sid for sid in PHASE_SERIES if sid not in OPTIONAL or _has_data(repo, sid, asof)]
     ids = list(dict.fromkeys([*ids, target]))
@@ -747,15 +735,8 @@ def run_outlook(
         raise DataValidationError(f"{target} is a {specs[target].kind}: the outlook needs a price")
     if "bitcoin" not in levels:
         raise DataValidationError("the outlook's state needs bitcoin (the divergence)")
-    rules = PhaseClassifier(levels).fit()
-    feats = outlook_features(levels, rules.indicators, rules.phase, target)
-    tgt = levels[target].reindex(feats.index)
-    return ConditionalOutlook(
-        tgt,
-        feats,
-        OutlookSpec(horizons=horizons, k_analogues=k_analogues),
-        target_name=target,
-    ).fit()
+    spec = OutlookSpec(horizons=horizons, k_analogues=k_analogues)
+    return ConditionalOutlook.from_levels(levels, target, spec).fit()
 
 
 # ---- the default as-of date ----------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from havenflow.analytics.results import Result
 from havenflow.exceptions import DataValidationError, InsufficientDataError
 
 __all__ = ["Divergence", "DivergenceResult", "DivergenceSpec"]
@@ -46,8 +47,10 @@ class DivergenceSpec:
 
 
 @dataclass(frozen=True)
-class DivergenceResult:
+class DivergenceResult(Result):
     """Latest divergence measures and their history (``to_frame`` is the chart data)."""
+
+    kind = "divergence"
 
     a: str
     b: str
@@ -89,7 +92,7 @@ class DivergenceResult:
             ]
         return out
 
-    def summary(self) -> str:
+    def _summary_text(self) -> str:
         """Text summary."""
         lat = self.latest
         lines = [
@@ -99,7 +102,7 @@ class DivergenceResult:
         ]
         for s in lat["spreads"]:
             lines.append(
-                f"{s['bars']}-bar return spread: {_f(s['spread'], pct=True)} "
+                f"{s['bars']}-bar log-return spread (log points): {_f(s['spread'], pct=True)} "
                 f"(z {_f(s['spread_z'])})"
             )
         for c in lat["correlations"]:
@@ -114,7 +117,7 @@ class DivergenceResult:
 def _f(v: float | None, *, pct: bool = False, digits: int = 2) -> str:
     if v is None:
         return "—"
-    return f"{100 * v:+.1f}%" if pct else f"{v:+.{digits}f}"
+    return f"{100 * v:+.1f} lp" if pct else f"{v:+.{digits}f}"  # log points
 
 
 def _expanding_percentile(values: pd.Series) -> pd.Series:

@@ -20,6 +20,7 @@ import statsmodels.api as sm
 from scipy import stats
 from statsmodels.regression.rolling import RollingOLS
 
+from havenflow.analytics.results import Result
 from havenflow.exceptions import DataValidationError, InsufficientDataError
 
 __all__ = [
@@ -38,8 +39,10 @@ def newey_west_lags(nobs: int) -> int:
 
 
 @dataclass(frozen=True)
-class DriverResult:
+class DriverResult(Result):
     """A driver regression: coefficients with HAC errors, fit, and rolling betas."""
+
+    kind = "drivers"
 
     asset: str
     drivers: tuple[str, ...]

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from havenflow.analytics.resample import stationary_bootstrap_indices
+from havenflow.analytics.results import Result
 from havenflow.exceptions import DataValidationError, InsufficientDataError
 
 __all__ = [
@@ -172,8 +173,10 @@ def decluster(dates: pd.DatetimeIndex, index: pd.DatetimeIndex, min_gap: int) ->
 
 
 @dataclass(frozen=True)
-class EventStudyResult:
+class EventStudyResult(Result):
     """Forward returns of the target after each event, against the unconditional baseline."""
+
+    kind = "event_study"
 
     trigger: str
     description: str
@@ -215,11 +218,12 @@ class EventStudyResult:
             ],
         }
 
-    def summary(self) -> str:
+    def _summary_text(self) -> str:
         """Text summary."""
         lines = [
             f"Event study: {self.target} after '{self.trigger}' ({self.description}); "
-            f"{len(self.event_dates)} events {self.sample_start}..{self.sample_end}"
+            f"{len(self.event_dates)} events {self.sample_start}..{self.sample_end}; "
+            "forward log returns in log points (lp, 100 x log change)"
         ]
         for h in self.horizons:
             lines.append(
@@ -236,7 +240,8 @@ def _finite(v: float) -> float | None:
 
 
 def _pct(v: float | None) -> str:
-    return "—" if v is None else f"{100 * v:+.1f}%"
+    # forward returns are log returns: printed in log points (100 x log change), not %
+    return "—" if v is None else f"{100 * v:+.1f} lp"
 
 
 def _num(v: float | None, *, pct: bool = False) -> str:
@@ -275,6 +280,41 @@ class EventStudy:
     trigger: str = ""
     description: str = ""
     target_name: str = "target"
+
+    @classmethod
+    def from_trigger(
+        cls,
+        levels: pd.DataFrame,
+        trigger: str | Trigger,
+        target: str,
+        horizons: tuple[int, ...] | None = None,
+        min_gap: int = 21,
+    ) -> EventStudy:
+        """The study of ``target`` after every declustered onset of ``trigger`` in ``levels``.
+
+        ``levels`` holds the trigger's series and the target on one trading-day calendar
+        (a ``phase`` column for ``phase:`` triggers); each onset uses data up to its date.
+        """
+        parsed = parse_trigger(trigger) if isinstance(trigger, str) else trigger
+        missing = [c for c in (*parsed.series, target) if c not in levels]
+        if parsed.kind == "phase" and "phase" not in levels:
+            missing.append("phase")
+        if missing:
+            raise DataValidationError(f"levels have no column {', '.join(map(repr, missing))}")
+        onsets = trigger_onsets(parsed, levels)
+        events = decluster(onsets, pd.DatetimeIndex(levels.index), min_gap)
+        target_levels = levels[target].dropna()
+        if target_levels.empty:
+            raise InsufficientDataError(f"{target} has no value in the levels")
+        events = events[(events >= target_levels.index[0]) & events.isin(target_levels.index)]
+        return cls(
+            target_levels,
+            events,
+            horizons or DEFAULT_HORIZONS,
+            trigger=parsed.text,
+            description=parsed.describe(),
+            target_name=target,
+        )
 
     def fit(
         self,

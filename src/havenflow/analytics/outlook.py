@@ -33,6 +33,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 
+from havenflow.analytics.results import Result
 from havenflow.exceptions import DataValidationError, InsufficientDataError
 
 __all__ = [
@@ -267,8 +268,10 @@ class Forecast:
 
 
 @dataclass(frozen=True)
-class OutlookResult:
+class OutlookResult(Result):
     """The outlook on ``asof`` and its walk-forward record (read-only)."""
+
+    kind = "outlook"
 
     target: str
     asof: pd.Timestamp
@@ -370,7 +373,7 @@ class OutlookResult:
                 )
         return "; ".join(parts)
 
-    def summary(self) -> str:
+    def _summary_text(self) -> str:
         """Text summary."""
         d = self.to_dict()
         lines = [f"Outlook for {self.target} on {d['asof']}: {d['verdict']}"]
@@ -425,6 +428,29 @@ class ConditionalOutlook:
     features: pd.DataFrame
     spec: OutlookSpec = field(default_factory=OutlookSpec)
     target_name: str = "target"
+
+    @classmethod
+    def from_levels(
+        cls, levels: pd.DataFrame, target: str, spec: OutlookSpec | None = None
+    ) -> ConditionalOutlook:
+        """The outlook of ``target`` in the state that ``levels`` imply on every date.
+
+        ``levels``: the phase indicators' series (``havenflow.services.PHASE_SERIES``) and the
+        target on trading days. The state (phase, divergence, breakout, momentum...) of each
+        date uses data up to that date.
+        """
+        from havenflow.analytics.regime import PhaseClassifier
+
+        if target not in levels:
+            raise DataValidationError(f"levels have no column {target!r}")
+        rules = PhaseClassifier(levels).fit()
+        feats = outlook_features(levels, rules.indicators, rules.phase, target)
+        return cls(
+            levels[target].reindex(feats.index),
+            feats,
+            spec or OutlookSpec(),
+            target_name=target,
+        )
 
     def _arrays(self) -> tuple[pd.DatetimeIndex, FloatArray, FloatArray]:
         if not self.target.index.equals(self.features.index):

@@ -40,6 +40,7 @@ from havenflow.analytics.hmm import (
     diag_log_density,
     hamilton_filter,
 )
+from havenflow.analytics.results import Result
 from havenflow.data.align import last_bar_of_week
 from havenflow.exceptions import DataValidationError, InsufficientDataError
 
@@ -310,8 +311,10 @@ def _eligible(gates: pd.DataFrame) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class PhaseResult:
+class PhaseResult(Result):
     """Rule-based phases: indicators, scores, raw and confirmed phase for every date."""
+
+    kind = "phases"
 
     spec: PhaseSpec
     indicators: pd.DataFrame
@@ -460,7 +463,7 @@ class PhaseResult:
             "transitions": _records(self.transitions().reset_index()),
         }
 
-    def summary(self) -> str:
+    def _summary_text(self) -> str:
         """Text summary."""
         d = self.to_dict()
         lines = [
@@ -596,7 +599,7 @@ class MarkovFit:
 
 
 @dataclass(frozen=True)
-class MarkovPhaseResult:
+class MarkovPhaseResult(Result):
     """Point-in-time filtered phase probabilities of the HMM (no smoothed probabilities).
 
     Every week's probabilities use the data up to that week and parameters estimated on the
@@ -604,11 +607,24 @@ class MarkovPhaseResult:
     (``min_weeks`` of history) have none.
     """
 
+    kind = "phases_markov"
+
     probabilities: pd.DataFrame
     parameters_asof: pd.Series
     rule_phase: pd.Series
     fits: tuple[MarkovFit, ...]
     min_weeks: int
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per week: each phase's probability, the most likely one, the rules' phase.
+
+        ``parameters_asof`` names the month end whose parameters filtered that week.
+        """
+        out = self.probabilities.copy()
+        out["most_likely"] = self.most_likely
+        out["rule_phase"] = self.rule_phase.reindex(out.index)
+        out["parameters_asof"] = self.parameters_asof.reindex(out.index)
+        return out
 
     @property
     def asof(self) -> pd.Timestamp:
@@ -722,7 +738,7 @@ class MarkovPhaseResult:
             )
         return pd.DataFrame(rows)
 
-    def summary(self) -> str:
+    def _summary_text(self) -> str:
         """Text summary."""
         d = self.to_dict()
         return (

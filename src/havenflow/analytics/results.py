@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import html
 import math
 from collections.abc import Mapping
@@ -113,6 +114,21 @@ class Result:
 
     kind: ClassVar[str] = "result"
     _derived: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # A result whose JSON keeps a hand-made shape (it overrides to_dict) still carries
+        # kind and schema_version: its own to_dict is wrapped once, here.
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("to_dict")
+        if own is None:
+            return
+
+        @functools.wraps(own)
+        def stamped(self: Result, *args: Any, **kw: Any) -> dict[str, Any]:
+            doc = own(self, *args, **kw)
+            return {"kind": self.kind, "schema_version": SCHEMA_VERSION, **doc}
+
+        cls.to_dict = stamped  # type: ignore[method-assign]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict: the fields, the derived properties, ``kind``, ``schema_version``."""

@@ -48,7 +48,7 @@ def outlook(
     if as_json:
         print_json(result.to_dict())
         return
-    say(result.summary())
+    say(result.summary().text)
     say(
         "returns: simple returns in % (the model works on log returns; medians and bands are "
         "converted)",

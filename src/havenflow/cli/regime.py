@@ -61,9 +61,9 @@ def regime(
     if as_json:
         print_json(payload)
         return
-    say(out.rules.summary())
+    say(out.rules.summary().text)
     if out.markov is not None:
-        say(out.markov.summary())
+        say(out.markov.summary().text)
     elif markov:
         say(f"Markov switching not fitted: {out.markov_error}")
     table = Table(title="What followed each phase (completed spells)")
