@@ -22,8 +22,8 @@ from havenflow.report import (
     render_markdown,
     summary_box,
 )
-from havenflow.report.build import REPORT_SERIES
 from havenflow.services import PHASE_SERIES, run_snapshot
+from havenflow.universe import REPORT_SERIES
 
 ASOF = "2026-01-23"
 

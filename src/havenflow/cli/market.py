@@ -27,23 +27,7 @@ from havenflow.cli._common import (
     say,
     state,
 )
-
-#: The universe of the summary table.
-SUMMARY_IDS = [
-    "silver",
-    "gold",
-    "bitcoin",
-    "sp500",
-    "nasdaq100",
-    "copper",
-    "dxy",
-    "usd_broad",
-    "vix",
-    "real_yield_10y",
-    "nominal_10y",
-    "ust_2y",
-    "breakeven_10y",
-]
+from havenflow.universe import SUMMARY_IDS
 
 
 def _pct(value: float | None) -> float | None:

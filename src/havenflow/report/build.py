@@ -21,6 +21,7 @@ from havenflow.analytics.leadlag.var import VARLeadLagResult
 from havenflow.catalog import get_spec
 from havenflow.data.repository import DataRepository
 from havenflow.exceptions import HavenflowError
+from havenflow.universe import REPORT_SERIES
 
 __all__ = ["CLAIMS", "VERDICTS", "ReportOptions", "build_report", "jsonable"]
 
@@ -40,25 +41,6 @@ CLAIMS = {
     "C10": "Silver's strength precedes Bitcoin rallies with a lag of weeks to months.",
     "C11": "Silver's breakout matters for Bitcoin but is not immediately bullish.",
 }
-
-#: Series the report reads (for the methods section and the point-in-time test).
-REPORT_SERIES = (
-    "silver",
-    "gold",
-    "bitcoin",
-    "sp500",
-    "nasdaq100",
-    "copper",
-    "dxy",
-    "usd_broad",
-    "vix",
-    "real_yield_10y",
-    "ust_2y",
-    "fed_funds",
-    "m2",
-    "fed_balance_sheet",
-    "reverse_repo",
-)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,200 @@
+"""Market state: snapshot, divergence, drivers and safe-haven tests."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from havenflow.data.align import transform
+from havenflow.data.repository import DataRepository
+from havenflow.exceptions import (
+    DataValidationError,
+    InsufficientDataError,
+)
+from havenflow.services._load import _aligned_levels, _check_freq
+from havenflow.universe import (
+    BARS_PER_YEAR,
+    CALENDAR,
+    DRIVER_IDS,
+    DRIVER_LABELS,
+    LAG_UNITS,
+    SNAPSHOT_IDS,
+)
+
+if TYPE_CHECKING:
+    from havenflow.analytics.divergence import DivergenceResult
+    from havenflow.analytics.performance import Snapshot
+
+
+def _deflator(repo: DataRepository, asof: str | pd.Timestamp | None) -> pd.Series | None:
+    """CPI on the dates each value became known, or ``None`` when there is no CPI."""
+    from havenflow.data.align import known_dates
+    from havenflow.exceptions import UnknownSeriesError
+
+    try:
+        cpi = repo.load("cpi", asof)
+    except (UnknownSeriesError, InsufficientDataError):
+        return None
+    known = known_dates(
+        pd.DatetimeIndex(cpi.values.index), cpi.spec.calendar, cpi.spec.known_lag_days
+    )
+    return pd.Series(cpi.values.to_numpy(dtype=float), index=pd.DatetimeIndex(known)).sort_index()
+
+
+def run_snapshot(
+    repo: DataRepository, ids: list[str] | None = None, asof: str | None = None
+) -> Snapshot:
+    """The snapshot of a universe (default :data:`SNAPSHOT_IDS`) as of a date."""
+    from havenflow.analytics.performance import snapshot
+
+    ids = ids or SNAPSHOT_IDS
+    loaded = repo.load_many(ids, asof)
+    when = pd.Timestamp(asof) if asof else max(v.last for v in loaded.values())
+    return snapshot(
+        {k: v.values for k, v in loaded.items()},
+        {k: v.spec for k, v in loaded.items()},
+        when,
+        deflator=_deflator(repo, when),
+    )
+
+
+def run_divergence(
+    repo: DataRepository, a: str = "silver", b: str = "bitcoin", asof: str | None = None
+) -> DivergenceResult:
+    """Divergence of A against B on the trading-day calendar."""
+    from havenflow.analytics.divergence import Divergence
+
+    if a == b:
+        raise DataValidationError("divergence of a series against itself")
+    levels, specs, _ = _aligned_levels(repo, [a, b], "B", asof)
+    for sid, spec in specs.items():
+        if spec.is_differenced:
+            raise DataValidationError(f"{sid} is a {spec.kind}: divergence compares prices")
+    levels = levels.dropna()
+    return Divergence(levels, a, b).fit()
+
+
+def driver_moves(
+    repo: DataRepository, assets: list[str], freq: str = "D", asof: str | None = None
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Per-bar moves of ``assets`` and of the drivers, on one calendar, point-in-time.
+
+    The rate-expectation proxy is the 2-year yield minus the effective fed funds rate; its
+    change is the 2-year yield's change minus the policy rate's. Where the daily fed funds
+    series has ended, the policy rate's change is taken as zero (it is zero on every day
+    without a policy decision) and the notes say from when.
+    """
+    user_freq = _check_freq(freq)
+    if user_freq == "M":
+        raise DataValidationError("driver regressions run on D or W moves")
+    ids = list(dict.fromkeys([*assets, *DRIVER_IDS.values(), "ust_2y", "fed_funds"]))
+    levels, specs, loaded = _aligned_levels(repo, ids, CALENDAR[user_freq], asof)
+    moves = transform(levels, specs)
+    ff_change = moves["fed_funds"]
+    ff_last = loaded["fed_funds"].last
+    notes = []
+    if ff_last < moves.index[-1]:
+        notes.append(
+            f"daily fed funds ends {ff_last.date()}: after it, the rate-expectation proxy's "
+            "change is the 2-year yield's change (policy rate assumed unchanged)"
+        )
+    ff_change = ff_change.where(moves.index <= ff_last, 0.0)
+    out = pd.DataFrame({a: moves[a] for a in assets})
+    for label, sid in DRIVER_IDS.items():
+        out[label] = moves[sid]
+    out["rate_expectations"] = moves["ust_2y"] - ff_change
+    out = out[[*assets, "real_yield", "dollar", "rate_expectations", "equities", "vix"]]
+    return out, {"notes": notes, "labels": DRIVER_LABELS}
+
+
+def run_drivers(
+    repo: DataRepository,
+    asset: str,
+    *,
+    freq: str = "D",
+    asof: str | None = None,
+    window: str = "3M",
+    years: float = 3.0,
+    implied_by: str | None = None,
+) -> dict[str, Any]:
+    """Driver regressions, attribution of the window's move, and the factor-implied move."""
+    from havenflow.analytics.drivers import DriverModel, attribute, implied_move
+    from havenflow.analytics.performance import window_start
+
+    assets = [asset] + ([implied_by] if implied_by and implied_by != asset else [])
+    drivers = [d for d in DRIVER_LABELS if d not in assets]
+    if asset == "sp500":
+        drivers = [d for d in drivers if d != "equities"]
+    moves, meta = driver_moves(repo, assets, freq, asof)
+    moves = moves.dropna(subset=drivers)
+    if moves.empty:
+        raise InsufficientDataError("the drivers have no common dates")
+    end = pd.Timestamp(asof) if asof is not None else pd.Timestamp(moves.index[-1])
+    end = min(end, pd.Timestamp(moves.index[-1]))
+    est_start = end - pd.DateOffset(days=round(365.25 * years))
+    rolling_window = BARS_PER_YEAR[_check_freq(freq)]
+    w_start = window_start(end, window)
+    out: dict[str, Any] = {
+        "asof": end.date().isoformat(),
+        "frequency": freq,
+        "window": window,
+        "estimation": f"{years:g} years of {LAG_UNITS[_check_freq(freq)]} up to asof",
+        "driver_labels": {d: DRIVER_LABELS[d] for d in drivers},
+        "notes": meta["notes"],
+    }
+    fits = {}
+    for a in assets:
+        sample = moves[(moves.index > est_start) & (moves.index <= end)].dropna(subset=[a])
+        fits[a] = DriverModel(sample, a, tuple(drivers), freq).fit(rolling_window=rolling_window)
+    res = fits[asset]
+    out["regression"] = res.to_dict()
+    out["attribution"] = attribute(res, moves.dropna(subset=[asset]), w_start, end)
+    if res.rolling_betas is not None:
+        rb = res.rolling_betas
+        sample = rb.groupby(pd.DatetimeIndex(rb.index).to_period("M")).tail(1)
+        out["rolling_betas"] = [
+            {"date": pd.Timestamp(str(d)).date().isoformat()}
+            | {k: float(v) for k, v in row.items()}
+            for d, row in sample.iterrows()
+        ]
+    if implied_by:
+        ref = fits.get(implied_by)
+        ref_move = float(moves[implied_by][(moves.index > w_start) & (moves.index <= end)].sum())
+        out["implied_by"] = {
+            "reference": implied_by,
+            "reference_move": ref_move,
+            "reference_simple_return": float(np.expm1(ref_move)),
+            "reference_attribution": None
+            if ref is None
+            else attribute(ref, moves.dropna(subset=[implied_by]), w_start, end),
+            "target": implied_move(res, moves.dropna(subset=[asset]), w_start, end),
+        }
+    return out
+
+
+def run_safehaven(repo: DataRepository, asof: str | None = None, seed: int = 0) -> dict[str, Any]:
+    """Hedge / safe-haven regressions for gold, silver and bitcoin; BTC's stress correlations."""
+    from havenflow.analytics.safehaven import (
+        SafeHavenRegression,
+        conditional_correlation,
+        stress_days,
+    )
+
+    ids = ["gold", "silver", "bitcoin", "sp500", "vix"]
+    levels, specs, _ = _aligned_levels(repo, ids, "B", asof)
+    moves = transform(levels, specs)
+    regressions = [
+        SafeHavenRegression(moves[a], moves["sp500"], a, "sp500").fit()
+        for a in ("gold", "silver", "bitcoin")
+    ]
+    stress = stress_days(levels["vix"], levels["sp500"])
+    cond = conditional_correlation(moves, "bitcoin", ["sp500", "gold"], stress, seed=seed)
+    return {
+        "asof": pd.Timestamp(moves.dropna(how="all").index[-1]).date().isoformat(),
+        "stress_definition": "VIX above the 80th percentile of its trailing 252 days, or the "
+        "S&P 500 more than 10% below its running high (both point-in-time)",
+        "regressions": regressions,
+        "conditional_correlation": cond,
+    }

@@ -1,0 +1,44 @@
+"""The conditional outlook with its walk-forward record."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from havenflow.data.repository import DataRepository
+from havenflow.exceptions import (
+    DataValidationError,
+)
+from havenflow.services._load import _aligned_levels, _has_data
+from havenflow.universe import (
+    PHASE_SERIES,
+)
+
+if TYPE_CHECKING:
+    from havenflow.analytics.outlook import OutlookResult
+
+# ---- outlook -----------------------------------------------------------------------------------
+
+
+def run_outlook(
+    repo: DataRepository,
+    target: str = "bitcoin",
+    asof: str | pd.Timestamp | None = None,
+    *,
+    horizons: tuple[int, ...] = (21, 63, 126),
+    k_analogues: int = 30,
+) -> OutlookResult:
+    """Conditional outlook of ``target`` with its walk-forward record (claim C11)."""
+    from havenflow.analytics.outlook import ConditionalOutlook, OutlookSpec
+    from havenflow.analytics.regime import OPTIONAL
+
+    ids = [sid for sid in PHASE_SERIES if sid not in OPTIONAL or _has_data(repo, sid, asof)]
+    ids = list(dict.fromkeys([*ids, target]))
+    levels, specs, _ = _aligned_levels(repo, ids, "B", asof)
+    if specs[target].is_differenced:
+        raise DataValidationError(f"{target} is a {specs[target].kind}: the outlook needs a price")
+    if "bitcoin" not in levels:
+        raise DataValidationError("the outlook's state needs bitcoin (the divergence)")
+    spec = OutlookSpec(horizons=horizons, k_analogues=k_analogues)
+    return ConditionalOutlook.from_levels(levels, target, spec).fit()
