@@ -11,12 +11,14 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Runtime install, refreshed when pyproject.toml changes.
+# Runtime install, refreshed when pyproject.toml changes: the base install, without the `web`
+# extra (fastapi, uvicorn, offline API docs), which only `havenflow serve` needs.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-# Development install (tests, linters), refreshed when pyproject.toml changes.
+# Development install (tests, linters, and the `web` extra for the dashboard's tests),
+# refreshed when pyproject.toml changes.
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(VENV)/.installed $@

@@ -1,10 +1,15 @@
-"""The dashboard: server-rendered pages over the report's figures, plus a JSON API (FastAPI).
+"""The dashboard app: server-rendered pages over the report's figures, plus a typed JSON API.
 
 A thin shell: every number comes from :mod:`havenflow.services` and
 :mod:`havenflow.report`, so the dashboard, the CLI and the report agree. Inputs are validated
 before any computation (unknown ids, malformed dates and absurd windows get a 4xx with a clear
 message); templates autoescape everything, so names from imported files cannot inject markup;
 no parameter is ever used as a file path. Results are cached per (inputs, data version).
+
+The JSON endpoints declare pydantic response models (:mod:`havenflow.web.models`), so
+``/openapi.json`` documents every field; ``/docs`` (Swagger UI) and ``/redoc`` load their
+scripts from this server (the ``fastapi-offline`` package's copies), never from a CDN. Hosts and
+response headers: :mod:`havenflow.web.security`.
 """
 
 from __future__ import annotations
@@ -12,20 +17,29 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
+from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
 from fastapi import FastAPI, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from havenflow import __version__
 from havenflow.data.repository import DataRepository
 from havenflow.exceptions import HavenflowError, UnknownSeriesError
+from havenflow.web import models
+from havenflow.web.security import SecurityHeaders, allowed_hosts_for, page_csp
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "serve"]
+
+#: Where the docs pages' scripts, styles and icon are served from (see :func:`docs_assets`).
+DOCS_ASSETS = "/assets/docs"
 
 _ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -84,8 +98,34 @@ class _Cache:
         return value
 
 
-def create_app(repository: Callable[[], DataRepository] | None = None) -> FastAPI:
-    """Build the app; ``repository`` gives the data (default: the store plus bundled data)."""
+def docs_assets() -> Path:
+    """The folder of Swagger UI's and Redoc's bundles (shipped by ``fastapi-offline``)."""
+    return Path(str(files("fastapi_offline") / "static"))
+
+
+def html_page(html: str, status_code: int = 200, *, workers: bool = False) -> HTMLResponse:
+    """An HTML response whose CSP allows exactly its own inline scripts (by hash)."""
+    return HTMLResponse(
+        html,
+        status_code=status_code,
+        headers={"Content-Security-Policy": page_csp(html, workers=workers)},
+    )
+
+
+def create_app(
+    repository: Callable[[], DataRepository] | None = None,
+    *,
+    allowed_hosts: Sequence[str] | None = None,
+) -> FastAPI:
+    """Build the app.
+
+    Parameters
+    ----------
+    repository
+        Gives the data (default: the store plus bundled data).
+    allowed_hosts
+        Host headers answered (default: 127.0.0.1, localhost and [::1]); any other gets 400.
+    """
     from havenflow.data.store import Store
 
     def default_repo() -> DataRepository:
@@ -101,8 +141,19 @@ def create_app(repository: Callable[[], DataRepository] | None = None) -> FastAP
         title="havenflow",
         version=__version__,
         description="Cross-asset rotation claims, tested with data: verdicts, lead-lag and "
-        "event studies as of any date.",
+        "event studies as of any date. Lags are signed: positive means the leader moves first, "
+        "in bars of the named calendar (`lag_unit`). Returns are log returns unless a field "
+        "says otherwise; `null` stands for a number that cannot be computed.",
+        docs_url=None,
+        redoc_url=None,
     )
+    # Outermost last: every response, the Host refusals included, gets the security headers.
+    app.add_middleware(
+        TrustedHostMiddleware,
+        allowed_hosts=list(allowed_hosts) if allowed_hosts is not None else allowed_hosts_for(),
+    )
+    app.add_middleware(SecurityHeaders)
+    app.mount(DOCS_ASSETS, StaticFiles(directory=docs_assets()), name="docs-assets")
 
     def data_version(repo: DataRepository) -> str:
         # The store file's size and mtime change with every write; bundled data change only
@@ -130,7 +181,7 @@ def create_app(repository: Callable[[], DataRepository] | None = None) -> FastAP
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": message}, status_code=status)
         page = env.get_template("error.html.j2").render(status=status, message=message)
-        return HTMLResponse(page, status_code=status)
+        return html_page(page, status)
 
     def report_for(asof: str | None) -> dict[str, Any]:
         from havenflow.report import ReportOptions, build_report
@@ -170,13 +221,17 @@ def create_app(repository: Callable[[], DataRepository] | None = None) -> FastAP
         if not 1 <= max_lag <= 260:
             raise InputError(f"max_lag must be between 1 and 260, got {max_lag}")
 
-    @app.get("/api/series", summary="Series available")
+    @app.get("/api/series", summary="Series available", response_model=list[models.SeriesInfo])
     def api_series() -> list[dict[str, Any]]:
         from havenflow.catalog import load_catalog
 
         return [{"id": s.id, "name": s.name} for s in load_catalog().values()]
 
-    @app.get("/api/series/{series_id}", summary="One series' values up to asof")
+    @app.get(
+        "/api/series/{series_id}",
+        summary="One series' values up to asof",
+        response_model=models.SeriesValues,
+    )
     def api_series_values(series_id: str, asof: str | None = None) -> dict[str, Any]:
         sid = _series_id(series_id, "series id")
         when = _date(asof)
@@ -190,11 +245,21 @@ def create_app(repository: Callable[[], DataRepository] | None = None) -> FastAP
             "values": values.astype(float).tolist(),
         }
 
-    @app.get("/api/report", summary="Every claim's verdict, numbers and chart data")
+    @app.get(
+        "/api/report",
+        summary="Every claim's verdict, numbers and chart data",
+        response_model=models.Report,
+        response_model_exclude_unset=True,
+    )
     def api_report(asof: str | None = None) -> dict[str, Any]:
         return report_for(_date(asof))
 
-    @app.get("/api/leadlag", summary="Lead-lag scan for a pair")
+    @app.get(
+        "/api/leadlag",
+        summary="Lead-lag scan for a pair (positive lag = leader moves first)",
+        response_model=models.LeadLag,
+        response_model_exclude_unset=True,
+    )
     def api_leadlag(
         leader: str = "silver",
         follower: str = "bitcoin",
@@ -205,7 +270,12 @@ def create_app(repository: Callable[[], DataRepository] | None = None) -> FastAP
         check_pair(leader, follower, freq, max_lag)
         return leadlag_for(leader, follower, freq, max_lag, _date(asof))
 
-    @app.get("/api/events", summary="Event study for a trigger")
+    @app.get(
+        "/api/events",
+        summary="Event study for a trigger",
+        response_model=models.EventStudy,
+        response_model_exclude_unset=True,
+    )
     def api_events(
         trigger: str = "silver:high(252)",
         target: str = "bitcoin",
@@ -224,6 +294,34 @@ def create_app(repository: Callable[[], DataRepository] | None = None) -> FastAP
             media_type="application/javascript",
             headers={"Cache-Control": "max-age=86400"},
         )
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        return FileResponse(docs_assets() / "favicon.png", media_type="image/png")
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        page = get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} API",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+            oauth2_redirect_url=None,
+            swagger_ui_parameters={"validatorUrl": None},  # no badge fetched from swagger.io
+        )
+        return html_page(bytes(page.body).decode())
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        page = get_redoc_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} API",
+            redoc_js_url=f"{DOCS_ASSETS}/redoc.standalone.js",
+            redoc_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+            with_google_fonts=False,
+        )
+        return html_page(bytes(page.body).decode(), workers=True)
 
     @app.get("/", response_class=HTMLResponse, summary="The dashboard")
     def dashboard(
@@ -278,13 +376,17 @@ def create_app(repository: Callable[[], DataRepository] | None = None) -> FastAP
             ),
             version=__version__,
         )
-        return HTMLResponse(html)
+        return html_page(html)
 
     return app
 
 
-def serve(host: str = "127.0.0.1", port: int = 8050) -> None:
-    """Run the dashboard with uvicorn (``havenflow serve``)."""
+def serve(host: str = "127.0.0.1", port: int = 8050, allow_hosts: Iterable[str] = ()) -> None:
+    """Run the dashboard with uvicorn (``havenflow serve``).
+
+    It answers Host headers naming loopback, ``host`` itself and ``allow_hosts`` only.
+    """
     import uvicorn
 
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    app = create_app(allowed_hosts=allowed_hosts_for(host, allow_hosts))
+    uvicorn.run(app, host=host, port=port, log_level="info")

@@ -1,0 +1,296 @@
+"""Response models of the JSON API: what ``/openapi.json`` documents, field by field.
+
+The endpoints build the same dicts the CLI's ``--json`` prints (results' ``to_dict()``, the
+report's document); these models validate and serialise them, so a renamed or retyped key
+fails loudly instead of reaching a client silently. Every model allows extra keys (a field
+added upstream still reaches the client rather than turning into a 500); the test suite checks
+that no document carries a key these models do not describe, charts' data apart.
+
+Conventions shared by every model: ``lag`` is signed, positive means the leader moves first,
+in bars of the named calendar (``lag_unit``); returns are log returns (log points: 100 x log
+change) unless a field says otherwise; a ``pvalue`` is the probability, under the stated
+``null_hypothesis``, of a statistic at least as extreme as the one observed; ``null`` stands
+for a number that cannot be computed (too few observations, NaN).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from havenflow.data.repository import Origin
+
+__all__ = [
+    "AveragePathPoint",
+    "Chart",
+    "Claim",
+    "ClaimNumber",
+    "ClaimSummary",
+    "DataSource",
+    "EventHorizon",
+    "EventStudy",
+    "LeadLag",
+    "LeadLagProfilePoint",
+    "MethodNote",
+    "Report",
+    "ReportOptions",
+    "SeriesInfo",
+    "SeriesValues",
+]
+
+Number = int | float
+"""A JSON number kept as it came (an int stays an int)."""
+
+DATE = r"^\d{4}-\d{2}-\d{2}$"
+
+
+class _Doc(BaseModel):
+    """Base: extra keys pass through (see the module docstring)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class _Versioned(_Doc):
+    kind: str = Field(description="The result's kind (which estimator produced it).")
+    schema_version: int = Field(
+        description="Version of this document's layout; bumped when a key is renamed or removed."
+    )
+
+
+# -- series -------------------------------------------------------------------------------
+
+
+class SeriesInfo(_Doc):
+    """One series of the catalog."""
+
+    id: str = Field(description="Series id, as used in every other endpoint.", examples=["silver"])
+    name: str = Field(description="Human-readable name, with the instrument and the price used.")
+
+
+class SeriesValues(_Doc):
+    """One series' values known on or before ``asof``."""
+
+    id: str = Field(description="Series id.")
+    name: str = Field(description="Human-readable name.")
+    origin: Origin = Field(
+        description="Where the values came from: 'user' (a --data file), 'store' (fetched) or "
+        "'embedded' (bundled sample data)."
+    )
+    dates: list[str] = Field(description="Observation dates (ISO days), ascending.")
+    values: list[float] = Field(
+        description="Values on those dates, in the series' own unit (price, level or rate)."
+    )
+
+
+# -- lead-lag -----------------------------------------------------------------------------
+
+
+class LeadLagProfilePoint(_Doc):
+    """The cross-correlation at one lag, with the pointwise 95% band under the null."""
+
+    lag: int = Field(description="Lag in bars of lag_unit; positive = leader moves first.")
+    correlation: float = Field(description="corr(leader_t, follower_{t+lag}) of returns.")
+    lower: float = Field(description="Lower end of the pointwise 95% band under the null.")
+    upper: float = Field(description="Upper end of the pointwise 95% band under the null.")
+
+
+class LeadLag(_Versioned):
+    """Lagged cross-correlation scan of a leader's and a follower's returns (``kind: xcorr``)."""
+
+    asof: str | None = Field(
+        description="Last date of data used (ISO day); null: the latest available."
+    )
+    frequency: Literal["D", "W", "M"] = Field(
+        description="Calendar of the returns: D business days, W weeks, M months."
+    )
+    leader: str = Field(description="Series id of the candidate leader.")
+    follower: str = Field(description="Series id of the candidate follower.")
+    lag_unit: str = Field(
+        description="Unit of every lag: bars of the aligned calendar.", examples=["weeks"]
+    )
+    nobs: int = Field(description="Number of aligned return observations.")
+    lag: int = Field(
+        description="Lag with the largest |correlation|, in bars of lag_unit. Sign convention: "
+        "positive = leader moves first (the leader at t goes with the follower at t+lag); "
+        "negative = the follower moves first."
+    )
+    correlation: float = Field(description="Correlation at the best lag, in [-1, 1].")
+    pvalue: float = Field(
+        description="Scan-adjusted p-value: probability, under null_hypothesis, of a maximum "
+        "|statistic| over all scanned lags at least as large as observed. Small values mean "
+        "some lag's correlation is unlikely under independence; it accounts for the scan "
+        "over every lag."
+    )
+    stat: float = Field(description="The scan statistic: max over lags of |t(lag)|.")
+    naive_pvalue: float = Field(
+        description="Pointwise p-value of the best lag as if chosen in advance (ignores the "
+        "scan; shown for contrast only)."
+    )
+    lag_conf_int: tuple[int, int] = Field(
+        description="95% interval of the best lag (bootstrap percentiles), in bars of lag_unit."
+    )
+    replicates: int = Field(description="Number of null/bootstrap draws.")
+    block_length: float = Field(description="Mean block length of the resampling, in bars.")
+    seed: int | None = Field(description="Random seed of the draws (null: not seeded).")
+    null_method: str = Field(
+        description="How the null is simulated: 'multiplier' (block sign-flip) or "
+        "'stationary' (stationary bootstrap of the follower)."
+    )
+    method: str = Field(description="Lead-lag method.", examples=["xcorr"])
+    lag_convention: str = Field(description="How to read lag, in words, with the unit.")
+    null_hypothesis: str = Field(description="The null the p-value and the bands assume.")
+    profile: list[LeadLagProfilePoint] = Field(
+        description="One entry per scanned lag, from -max_lag to +max_lag."
+    )
+
+
+# -- events -------------------------------------------------------------------------------
+
+
+class EventHorizon(_Doc):
+    """Forward returns of the target ``horizon`` bars after the events, against the baseline."""
+
+    horizon: int = Field(description="Horizon in trading days (bars of the target).")
+    n: int = Field(description="Events with a complete window at this horizon.")
+    mean: float | None = Field(description="Mean forward log return after events.")
+    median: float | None = Field(description="Median forward log return after events.")
+    hit_rate: float | None = Field(description="Share of events with a positive return.")
+    baseline_mean: float = Field(description="Mean forward log return over all days.")
+    baseline_hit_rate: float = Field(description="Share of all days with a positive return.")
+    excess_mean: float | None = Field(description="mean - baseline_mean (log return).")
+    ci_low: float | None = Field(description="Lower end of the 95% bootstrap CI of excess_mean.")
+    ci_high: float | None = Field(description="Upper end of the 95% bootstrap CI of excess_mean.")
+    pvalue: float | None = Field(
+        description="Bootstrap p-value of excess_mean = 0 (two-sided): probability under "
+        "the block-bootstrap null of an excess at least as large in magnitude."
+    )
+    verdict: str = Field(
+        description="'higher than baseline', 'lower than baseline', 'no different from "
+        "baseline' or 'inconclusive'."
+    )
+
+
+class AveragePathPoint(_Doc):
+    """The target's cumulative log return ``bar`` bars after an event."""
+
+    bar: int = Field(description="Bars after the event (0 = the event's close).")
+    mean: float | None = Field(description="Mean cumulative log return across events.")
+    p10: float | None = Field(description="10th percentile across events.")
+    p90: float | None = Field(description="90th percentile across events.")
+    baseline: float | None = Field(description="Mean cumulative log return over all days.")
+
+
+class EventStudy(_Versioned):
+    """Event study: the target's forward returns after each onset of a trigger."""
+
+    trigger: str = Field(description="The trigger as given.", examples=["silver:high(252)"])
+    description: str = Field(description="The trigger in words.")
+    target: str = Field(description="Series id whose forward returns are measured.")
+    sample_start: str = Field(description="First date of the sample (ISO day).")
+    sample_end: str = Field(description="Last date of the sample (ISO day).")
+    n_events: int = Field(description="Number of (declustered) events.")
+    event_dates: list[str] = Field(description="Dates of the events (ISO days).")
+    return_definition: str = Field(description="What a forward return is, in words.")
+    inference: str = Field(description="How CIs and p-values are computed, in words.")
+    horizons: list[EventHorizon] = Field(description="One entry per requested horizon.")
+    average_path: list[AveragePathPoint] = Field(
+        description="Average cumulative path, bar by bar, up to the longest horizon."
+    )
+
+
+# -- report -------------------------------------------------------------------------------
+
+
+class ReportOptions(_Doc):
+    """The options the report was built with."""
+
+    asof: str | None = Field(description="Requested as-of date; null: the latest common date.")
+    seed: int = Field(description="Random seed of every bootstrap.")
+    replicates: int = Field(description="Bootstrap/null draws per test.")
+    leader: str = Field(description="Lead-lag leader (series id).")
+    follower: str = Field(description="Lead-lag follower (series id).")
+    leadlag_freq: str = Field(description="Lead-lag calendar (D, W, M).")
+    leadlag_max_lag: int = Field(description="Largest lag scanned, in bars of leadlag_freq.")
+    trigger: str = Field(description="Event-study trigger.")
+    event_target: str = Field(description="Event-study target (series id).")
+    attribution_window: str = Field(description="Window of the return attribution (e.g. 3M).")
+    var_leaders: str = Field(description="Comma-separated leaders of the VAR.")
+    var_max_lag: int = Field(description="Largest VAR lag order tried.")
+    var_ic: str = Field(description="Information criterion choosing the VAR lag order.")
+
+
+class ClaimSummary(_Doc):
+    """One claim and its verdict."""
+
+    id: str = Field(description="Claim id (C1, C2, ...).")
+    claim: str = Field(description="The claim, in words.")
+    verdict: str = Field(
+        description="'supported', 'not supported', 'inconclusive' or 'not testable with the "
+        "data at hand'."
+    )
+
+
+class ClaimNumber(_Doc):
+    """One number behind a verdict."""
+
+    label: str = Field(description="What the number is.")
+    display: str = Field(description="The number formatted for reading, with its unit.")
+    value: Number | None = Field(description="The raw value (fractions, not percent).")
+
+
+class Chart(_Doc):
+    """Data of one chart. Keys besides ``kind`` and ``title`` depend on the kind.
+
+    Kinds: price_markers, ranking, relative_strength, tails, attribution, line, stress_bars,
+    phases, implied, leadlag_profile, rolling_lag, event_path, irf, fan.
+    """
+
+    kind: str = Field(description="Chart kind; decides the other keys.")
+    title: str = Field(description="Chart title.")
+
+
+class Claim(ClaimSummary):
+    """One claim with the numbers, the rule and the chart(s) behind its verdict."""
+
+    numbers: list[ClaimNumber] = Field(description="The numbers the verdict rests on.")
+    explanation: str = Field(description="The verdict's reasoning in words.")
+    rule: str = Field(description="The decision rule, stated before looking at the data.")
+    chart: Chart | None = Field(default=None, description="The claim's chart, when it has one.")
+    charts: list[Chart] | None = Field(
+        default=None, description="The claim's charts, when it has several."
+    )
+    notes: list[str] | None = Field(default=None, description="Caveats specific to the claim.")
+
+
+class MethodNote(_Doc):
+    """A method note of the report."""
+
+    name: str = Field(description="Which part of the analysis.")
+    text: str = Field(description="The method, in words.")
+
+
+class DataSource(_Doc):
+    """One series the report used."""
+
+    id: str = Field(description="Series id.")
+    name: str = Field(description="Human-readable name.")
+    first: str = Field(description="First date with a value (ISO day).")
+    last: str = Field(description="Last date with a value on or before asof (ISO day).")
+    origin: Origin = Field(description="'user', 'store' or 'embedded'.")
+    attribution: str = Field(description="Data source and licence note.")
+
+
+class Report(_Doc):
+    """The report: every claim's verdict, numbers and chart data as of one date."""
+
+    title: str = Field(description="Report title.")
+    asof: str = Field(description="Date the report is as of (ISO day).")
+    havenflow_version: str = Field(description="Version of havenflow that built it.")
+    seed: int = Field(description="Random seed of every bootstrap.")
+    options: ReportOptions
+    summary: list[ClaimSummary] = Field(description="Every claim's verdict, in order.")
+    claims: list[Claim] = Field(description="Every claim in full, in order.")
+    methods: list[MethodNote] = Field(description="Method notes.")
+    data: list[DataSource] = Field(description="The series used, with their dates and origin.")
+    notes: list[str] = Field(description="Report-wide caveats.")

@@ -1,0 +1,113 @@
+"""The web extra stays optional, and the Host allowlist follows ``havenflow serve --host``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from havenflow.web.security import allowed_hosts_for, host_name, page_csp
+
+#: Installed by the ``web`` extra only (pydantic comes with typer, a base dependency).
+WEB_ONLY = ("fastapi", "starlette", "uvicorn", "fastapi_offline")
+
+BLOCKER = textwrap.dedent(
+    f"""
+    import importlib.abc, sys
+
+    class NoWeb(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in {WEB_ONLY!r}:
+                raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+            return None
+
+    sys.meta_path.insert(0, NoWeb())
+    """
+)
+
+
+def _run(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", BLOCKER + textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_only_the_web_package_imports_the_web_extra() -> None:
+    done = _run(
+        f"""
+        import pkgutil, importlib, havenflow
+        for mod in pkgutil.walk_packages(havenflow.__path__, "havenflow."):
+            if not mod.name.startswith("havenflow.web"):
+                importlib.import_module(mod.name)
+        from havenflow.cli import app  # every command registered, serve included
+        print(sorted(m for m in sys.modules if m.split(".")[0] in {WEB_ONLY!r}))
+        """
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_serve_without_the_web_extra_says_how_to_install_it() -> None:
+    done = _run(
+        """
+        from havenflow.cli import main
+        sys.argv = ["havenflow", "serve"]
+        main()
+        """
+    )
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith("error: the dashboard needs the web extra")
+    assert "pip install 'havenflow[web]'" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("bind", "extra", "expected"),
+    [
+        (None, (), ["127.0.0.1", "localhost", "[::1]"]),
+        ("127.0.0.1", (), ["127.0.0.1", "localhost", "[::1]"]),
+        ("192.168.1.5", (), ["127.0.0.1", "localhost", "[::1]", "192.168.1.5"]),
+        ("::1", (), ["127.0.0.1", "localhost", "[::1]"]),
+        ("fe80::1", (), ["127.0.0.1", "localhost", "[::1]", "[fe80::1]"]),
+        ("0.0.0.0", ("Box.lan",), ["127.0.0.1", "localhost", "[::1]", "box.lan"]),
+        ("::", (), ["127.0.0.1", "localhost", "[::1]"]),
+    ],
+)
+def test_allowed_hosts_follow_the_bound_host(
+    bind: str | None, extra: tuple[str, ...], expected: list[str]
+) -> None:
+    assert allowed_hosts_for(bind, extra) == expected
+
+
+def test_serve_answers_the_host_it_binds(monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+    from fastapi.testclient import TestClient
+
+    from havenflow.web import serve
+
+    apps = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: apps.append(app))
+    serve("192.168.1.5", 8050, ["dash.lan"])
+    client = TestClient(apps[0])
+    assert client.get("/favicon.ico", headers={"host": "192.168.1.5:8050"}).status_code == 200
+    assert client.get("/favicon.ico", headers={"host": "dash.lan"}).status_code == 200
+    assert client.get("/favicon.ico", headers={"host": "other.lan"}).status_code == 400
+
+
+def test_page_policy_hashes_inline_scripts_only() -> None:
+    html = (
+        '<script src="/a.js"></script><script>go()</script><script>go()</script><script></script>'
+    )
+    csp = page_csp(html)
+    script_src = next(p for p in csp.split("; ") if p.startswith("script-src"))
+    assert script_src.count("'sha256-") == 1
+    assert "unsafe-inline" not in script_src
+    assert "worker-src" not in csp
+    assert "worker-src 'self' blob:" in page_csp(html, workers=True)
+    assert host_name("[::1]") == host_name("::1") == "[::1]"
