@@ -234,7 +234,9 @@ def test_attribution_and_implied_move_recover_known_betas() -> None:
 
 
 def test_real_drivers_c5_c9() -> None:
-    out = run_drivers(DataRepository(store=None), "bitcoin", asof=ASOF, implied_by="silver")
+    out = run_drivers(
+        DataRepository(store=None), "bitcoin", asof=ASOF, implied_by="silver"
+    ).to_dict()
     imp = out["implied_by"]["target"]
     assert out["implied_by"]["reference_simple_return"] > 1.0  # silver +108% in 3M
     assert imp["actual"] < 0 < imp["implied"]  # bitcoin fell where its drivers said "up"

@@ -26,6 +26,7 @@ from havenflow.services import PHASE_SERIES, run_snapshot
 from havenflow.universe import REPORT_SERIES
 
 ASOF = "2026-01-23"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -110,3 +111,34 @@ def test_report_cli_writes_each_format(home: Path, tmp_path: Path) -> None:
     assert out.read_text().startswith("# havenflow")
     code, text = run("report", "--format", "pdf")
     assert code != 0
+
+
+def _close(ours: Any, ref: Any, path: str) -> None:
+    """Equal, numbers to 1e-9 relative (BLAS and compilers may move the last digits)."""
+    if isinstance(ref, float) and isinstance(ours, float):
+        assert ours == pytest.approx(ref, rel=1e-9, abs=1e-12), path
+    elif isinstance(ref, dict):
+        assert isinstance(ours, dict)
+        assert set(ours) == set(ref), path
+        for k in ref:
+            _close(ours[k], ref[k], f"{path}/{k}")
+    elif isinstance(ref, list):
+        assert isinstance(ours, list)
+        assert len(ours) == len(ref), path
+        for i, (a, b) in enumerate(zip(ours, ref, strict=True)):
+            _close(a, b, f"{path}[{i}]")
+    else:
+        assert ours == ref, path
+
+
+def test_report_says_what_its_golden_record_says(report: dict[str, Any]) -> None:
+    # The report's claims as of 2026-01-23 (verdicts, numbers, explanations, rules) equal the
+    # committed record; a change of method regenerates it (tests/reference/
+    # make_report_reference.py) in the same commit, so the diff shows what the report now says.
+    # It held through the result-contract refactor of issue 12 apart from the renamed keys.
+    ref = json.loads((ROOT / "tests" / "reference" / "report_2026-01-23.json").read_text())
+    ours = [
+        {k: c[k] for k in ("id", "claim", "verdict", "numbers", "explanation", "rule")}
+        for c in report["claims"]
+    ]
+    _close(ours, ref, "claims")

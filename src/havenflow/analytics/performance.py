@@ -25,7 +25,11 @@ __all__ = [
     "PERIODS_PER_YEAR",
     "SNAPSHOT_WINDOWS",
     "AssetSnapshot",
+    "HighMarks",
+    "RatioHistory",
     "Snapshot",
+    "high_marks",
+    "ratio_history",
     "snapshot",
     "window_start",
 ]
@@ -371,4 +375,64 @@ def snapshot(
         best_risk_adjusted=best_ra,
         deflator=None if deflator is None else "cpi",
         notes=tuple(notes),
+    )
+
+
+@dataclass(frozen=True)
+class HighMarks:
+    """Closes of a recent span with the days that set an all-time high or an N-bar breakout."""
+
+    closes: pd.Series
+    ath_dates: pd.DatetimeIndex
+    breakout_dates: pd.DatetimeIndex
+    breakout_bars: int
+
+
+def high_marks(levels: pd.Series, days: int = 3 * 365, breakout_bars: int = 252) -> HighMarks:
+    """The last ``days`` of ``levels`` and the closes that made new highs, point in time.
+
+    An all-time-high day closes at the running maximum of the whole history so far (and above
+    the day before); a breakout day closes above the highest of the previous ``breakout_bars``.
+    """
+    series = levels.dropna()
+    if series.empty:
+        raise InsufficientDataError("no value to find highs in")
+    recent = series.loc[series.index >= series.index[-1] - pd.Timedelta(days=days)]
+    running = series.cummax()
+    ath = recent.index[(recent >= running.loc[recent.index]) & (recent > recent.shift(1))]
+    prior = series.shift(1).rolling(breakout_bars, min_periods=breakout_bars).max()
+    brk = recent.index[(recent > prior.loc[recent.index]).to_numpy()]
+    return HighMarks(recent, pd.DatetimeIndex(ath), pd.DatetimeIndex(brk), breakout_bars)
+
+
+@dataclass(frozen=True)
+class RatioHistory:
+    """A price ratio's history, its month-end closes and where today's value stands."""
+
+    ratio: pd.Series
+    monthly: pd.Series
+    now: float
+    percentile: float
+
+    @property
+    def since(self) -> pd.Timestamp:
+        """First date of the history."""
+        return pd.Timestamp(self.ratio.index[0])
+
+
+def ratio_history(numerator: pd.Series, denominator: pd.Series) -> RatioHistory:
+    """``numerator / denominator`` on their common dates, with today's percentile in its history.
+
+    The percentile is the share of days (today included) on which the ratio was at or below
+    today's value.
+    """
+    ratio = (numerator / denominator).dropna()
+    if ratio.empty:
+        raise InsufficientDataError("the two series share no date")
+    now = float(ratio.iloc[-1])
+    return RatioHistory(
+        ratio=ratio,
+        monthly=ratio.resample("ME").last().dropna(),
+        now=now,
+        percentile=float((ratio <= now).mean()),
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import pandas as pd
 import typer
@@ -213,7 +213,7 @@ def drivers(
     repo = state(ctx).repository()
     needed = [asset, *([implied_by] if implied_by else []), *DRIVER_IDS.values(), "ust_2y"]
     choice = resolve_asof(repo, needed, asof)
-    out: Any = run_drivers(
+    out = run_drivers(
         repo,
         asset,
         freq=freq.value,
@@ -221,7 +221,7 @@ def drivers(
         window=window.value,
         years=years,
         implied_by=implied_by,
-    )
+    ).to_dict()
     announce(choice, asof)
     if as_json:
         print_json(out)
@@ -255,7 +255,7 @@ def drivers(
             f"  {out['driver_labels'][p['driver']]:<38} {100 * p['contribution']:+6.1f} "
             f"[{100 * p['ci_low']:+.1f}, {100 * p['ci_high']:+.1f}] log points"
         )
-    if "implied_by" in out:
+    if out["implied_by"] is not None:
         t = out["implied_by"]["target"]
         say(
             f"if {asset} had reacted only to the drivers of {implied_by}'s move "
@@ -279,7 +279,7 @@ def safehaven(
 
     repo = state(ctx).repository()
     choice = resolve_asof(repo, ["gold", "silver", "bitcoin", "sp500", "vix"], asof)
-    out: Any = run_safehaven(repo, iso(choice), seed)
+    out = run_safehaven(repo, iso(choice), seed).to_dict()
     announce(choice, asof)
     if as_json:
         print_json(out)
@@ -291,12 +291,10 @@ def safehaven(
     for col in ("asset", "hedge slope", "verdict", "10% tail", "5% tail", "1% tail"):
         table.add_column(col, justify="left" if col == "asset" else "right")
     for r in out["regressions"]:
-        r = r.to_dict() if hasattr(r, "to_dict") else r
         tails = [f"{t['total_slope']:+.2f} ({t['verdict']})" for t in r["safe_haven"]]
         table.add_row(r["asset"], f"{r['hedge']['slope']:+.2f}", r["hedge"]["verdict"], *tails)
     console.print(table)
     cc = out["conditional_correlation"]
-    cc = cc.to_dict() if hasattr(cc, "to_dict") else cc
     for c in cc["correlations"]:
         say(
             f"bitcoin vs {c['partner']}: stress {c['stress']:+.2f} "

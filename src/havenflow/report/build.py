@@ -18,6 +18,7 @@ import pandas as pd
 
 from havenflow import __version__
 from havenflow.analytics.leadlag.var import VARLeadLagResult
+from havenflow.analytics.performance import RatioHistory, high_marks, ratio_history
 from havenflow.catalog import get_spec
 from havenflow.data.repository import DataRepository
 from havenflow.exceptions import HavenflowError
@@ -155,11 +156,8 @@ def _c1(snap: dict[str, Any], silver: pd.Series) -> dict[str, Any]:
         "supported" if near and accelerating else "not supported" if not near else "inconclusive"
     )
     brk = {b["bars"]: b["is_new_high"] for b in a["breakouts"]}
-    recent = silver.loc[silver.index >= silver.index[-1] - pd.Timedelta(days=3 * 365)]
-    running = silver.cummax()
-    ath_dates = recent.index[(recent >= running.loc[recent.index]) & (recent > recent.shift(1))]
-    prior = silver.shift(1).rolling(252, min_periods=252).max()
-    brk_dates = recent.index[(recent > prior.loc[recent.index]).to_numpy()]
+    marks = high_marks(silver)
+    recent, ath_dates, brk_dates = marks.closes, marks.ath_dates, marks.breakout_dates
     text = (
         f"Silver's all-time closing high in the data is {a['ath']:.2f} on {a['ath_date']}; on "
         f"{snap['asof']} it closed at {a['last']:.2f}, {_pct(dd)} from that high. Its 1-month "
@@ -428,10 +426,8 @@ def _c5(dr: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _c6(ratio: pd.Series) -> dict[str, Any]:
-    monthly = ratio.resample("ME").last().dropna()
-    now = float(ratio.iloc[-1])
-    pct = float((ratio <= now).mean())
+def _c6(gs: RatioHistory) -> dict[str, Any]:
+    ratio, monthly, now, pct = gs.ratio, gs.monthly, gs.now, gs.percentile
     return {
         "verdict": "not testable with the data at hand",
         "numbers": [
@@ -911,7 +907,7 @@ def build_report(repo: DataRepository, options: ReportOptions | None = None) -> 
     asof = snap["asof"]
     levels, _, _ = _aligned_levels(repo, ["silver", "gold", "bitcoin"], "B", asof)
     regime = run_regime(repo, asof, seed=o.seed).to_dict()
-    sh = run_safehaven(repo, asof, o.seed)
+    sh = run_safehaven(repo, asof, o.seed).to_dict()
     claims: dict[str, dict[str, Any]] = {}
     claims["C1"] = _guard("C1", lambda: _c1(snap, levels["silver"].dropna()))
     claims["C2"] = _guard("C2", lambda: _c2(snap))
@@ -920,9 +916,10 @@ def build_report(repo: DataRepository, options: ReportOptions | None = None) -> 
     )
     claims["C4"] = _guard("C4", lambda: _c4(sh, regime))
     claims["C5"] = _guard(
-        "C5", lambda: _c5(run_drivers(repo, "silver", asof=asof, window=o.attribution_window))
+        "C5",
+        lambda: _c5(run_drivers(repo, "silver", asof=asof, window=o.attribution_window).to_dict()),
     )
-    gs = (levels["gold"] / levels["silver"]).dropna()
+    gs = ratio_history(levels["gold"], levels["silver"])
     claims["C6"] = _guard("C6", lambda: _c6(gs))
     claims["C7"] = _guard("C7", lambda: _c7(sh))
     weekly = _weekly(levels[["silver", "gold", "bitcoin"]], start="2006-01-01")
@@ -932,7 +929,7 @@ def build_report(repo: DataRepository, options: ReportOptions | None = None) -> 
         lambda: _c9(
             run_drivers(
                 repo, "bitcoin", asof=asof, window=o.attribution_window, implied_by="silver"
-            )
+            ).to_dict()
         ),
     )
 

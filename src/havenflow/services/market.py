@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from havenflow.analytics.results import Result
 from havenflow.data.align import transform
 from havenflow.data.repository import DataRepository
 from havenflow.exceptions import (
@@ -25,7 +27,68 @@ from havenflow.universe import (
 
 if TYPE_CHECKING:
     from havenflow.analytics.divergence import DivergenceResult
+    from havenflow.analytics.drivers import DriverResult
     from havenflow.analytics.performance import Snapshot
+
+
+@dataclass(frozen=True)
+class DriversOutcome(Result):
+    """Driver regression of an asset, the attribution of a window's move, the implied move."""
+
+    kind = "drivers_outcome"
+
+    asof: str
+    frequency: str
+    window: str
+    estimation: str
+    driver_labels: dict[str, str]
+    notes: list[str]
+    regression: DriverResult
+    attribution: dict[str, Any]
+    rolling_betas: list[dict[str, Any]] | None = None
+    implied_by: dict[str, Any] | None = None
+
+    def to_frame(self) -> pd.DataFrame:
+        """The regression's coefficients."""
+        return self.regression.to_frame()
+
+    def _summary_text(self) -> str:
+        att = self.attribution
+        return (
+            f"{self.regression.asset} on its drivers ({self.estimation}); "
+            f"{att['start']}..{att['end']}: {100 * att['actual']:+.1f} log points, drivers "
+            f"explain {100 * att['explained']:+.1f}, unexplained {100 * att['unexplained']:+.1f}"
+        )
+
+
+@dataclass(frozen=True)
+class SafeHavenOutcome(Result):
+    """Hedge and safe-haven regressions of gold, silver and bitcoin; BTC in stress."""
+
+    kind = "safe_haven"
+
+    asof: str
+    stress_definition: str
+    regressions: list[dict[str, Any]]
+    conditional_correlation: dict[str, Any]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per asset: hedge slope and verdict."""
+        return pd.DataFrame(
+            [
+                {
+                    "asset": r["asset"],
+                    "hedge_slope": r["hedge"]["slope"],
+                    "hedge": r["hedge"]["verdict"],
+                }
+                for r in self.regressions
+            ]
+        ).set_index("asset")
+
+    def _summary_text(self) -> str:
+        return f"Hedge / safe-haven tests against the S&P 500 as of {self.asof}; " + ", ".join(
+            f"{r['asset']} {r['hedge']['verdict']}" for r in self.regressions
+        )
 
 
 def _deflator(repo: DataRepository, asof: str | pd.Timestamp | None) -> pd.Series | None:
@@ -118,7 +181,7 @@ def run_drivers(
     window: str = "3M",
     years: float = 3.0,
     implied_by: str | None = None,
-) -> dict[str, Any]:
+) -> DriversOutcome:
     """Driver regressions, attribution of the window's move, and the factor-implied move."""
     from havenflow.analytics.drivers import DriverModel, attribute, implied_move
     from havenflow.analytics.performance import window_start
@@ -136,33 +199,25 @@ def run_drivers(
     est_start = end - pd.DateOffset(days=round(365.25 * years))
     rolling_window = BARS_PER_YEAR[_check_freq(freq)]
     w_start = window_start(end, window)
-    out: dict[str, Any] = {
-        "asof": end.date().isoformat(),
-        "frequency": freq,
-        "window": window,
-        "estimation": f"{years:g} years of {LAG_UNITS[_check_freq(freq)]} up to asof",
-        "driver_labels": {d: DRIVER_LABELS[d] for d in drivers},
-        "notes": meta["notes"],
-    }
     fits = {}
     for a in assets:
         sample = moves[(moves.index > est_start) & (moves.index <= end)].dropna(subset=[a])
         fits[a] = DriverModel(sample, a, tuple(drivers), freq).fit(rolling_window=rolling_window)
     res = fits[asset]
-    out["regression"] = res.to_dict()
-    out["attribution"] = attribute(res, moves.dropna(subset=[asset]), w_start, end)
+    rolling_betas = None
     if res.rolling_betas is not None:
         rb = res.rolling_betas
         sample = rb.groupby(pd.DatetimeIndex(rb.index).to_period("M")).tail(1)
-        out["rolling_betas"] = [
+        rolling_betas = [
             {"date": pd.Timestamp(str(d)).date().isoformat()}
-            | {k: float(v) for k, v in row.items()}
+            | {str(k): float(v) for k, v in row.items()}
             for d, row in sample.iterrows()
         ]
+    implied = None
     if implied_by:
         ref = fits.get(implied_by)
         ref_move = float(moves[implied_by][(moves.index > w_start) & (moves.index <= end)].sum())
-        out["implied_by"] = {
+        implied = {
             "reference": implied_by,
             "reference_move": ref_move,
             "reference_simple_return": float(np.expm1(ref_move)),
@@ -171,10 +226,21 @@ def run_drivers(
             else attribute(ref, moves.dropna(subset=[implied_by]), w_start, end),
             "target": implied_move(res, moves.dropna(subset=[asset]), w_start, end),
         }
-    return out
+    return DriversOutcome(
+        asof=end.date().isoformat(),
+        frequency=freq,
+        window=window,
+        estimation=f"{years:g} years of {LAG_UNITS[_check_freq(freq)]} up to asof",
+        driver_labels={d: DRIVER_LABELS[d] for d in drivers},
+        notes=list(meta["notes"]),
+        regression=res,
+        attribution=attribute(res, moves.dropna(subset=[asset]), w_start, end),
+        rolling_betas=rolling_betas,
+        implied_by=implied,
+    )
 
 
-def run_safehaven(repo: DataRepository, asof: str | None = None, seed: int = 0) -> dict[str, Any]:
+def run_safehaven(repo: DataRepository, asof: str | None = None, seed: int = 0) -> SafeHavenOutcome:
     """Hedge / safe-haven regressions for gold, silver and bitcoin; BTC's stress correlations."""
     from havenflow.analytics.safehaven import (
         SafeHavenRegression,
@@ -191,10 +257,10 @@ def run_safehaven(repo: DataRepository, asof: str | None = None, seed: int = 0) 
     ]
     stress = stress_days(levels["vix"], levels["sp500"])
     cond = conditional_correlation(moves, "bitcoin", ["sp500", "gold"], stress, seed=seed)
-    return {
-        "asof": pd.Timestamp(moves.dropna(how="all").index[-1]).date().isoformat(),
-        "stress_definition": "VIX above the 80th percentile of its trailing 252 days, or the "
+    return SafeHavenOutcome(
+        asof=pd.Timestamp(moves.dropna(how="all").index[-1]).date().isoformat(),
+        stress_definition="VIX above the 80th percentile of its trailing 252 days, or the "
         "S&P 500 more than 10% below its running high (both point-in-time)",
-        "regressions": regressions,
-        "conditional_correlation": cond,
-    }
+        regressions=list(regressions),
+        conditional_correlation=cond,
+    )
