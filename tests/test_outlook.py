@@ -17,10 +17,13 @@ from tests.conftest import truncated_store
 from tests.test_cli import run
 
 from havenflow.analytics.outlook import (
+    ANALOGUE_GAP,
     CRPS_LEVELS,
     QUANTILE_LEVELS,
     ConditionalOutlook,
     OutlookSpec,
+    _declustered,
+    _quantile_regression_numpy,
     crps_from_quantiles,
     quantile_regression,
 )
@@ -53,6 +56,77 @@ def test_quantile_regression_equals_the_lp_optimum_and_statsmodels(seed: int) ->
         np.testing.assert_allclose(beta[i], ref.params, atol=1e-2)
     with pytest.raises(DataValidationError, match="strictly"):
         quantile_regression(x, y, np.array([0.0, 0.5]))
+
+
+def _design(kind: str, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A design, outcomes and levels: continuous of several sizes, or tied and discrete."""
+    rng = np.random.default_rng(seed)
+    if kind == "ties":
+        # Dummies and an outcome rounded to one decimal: many tied residuals.
+        n = 300
+        x = np.column_stack(
+            [np.ones(n), rng.integers(0, 2, n), rng.integers(0, 2, n), rng.standard_normal(n)]
+        )
+        y = np.round(x @ np.array([0.1, 0.5, -0.3, 0.2]) + rng.standard_normal(n), 1)
+        return x, y, QUANTILE_LEVELS
+    if kind == "discrete":
+        # Every column and the outcome take a few values: the optimum is often not a vertex.
+        n = 300
+        x = np.column_stack([np.ones(n), rng.integers(0, 2, n), rng.integers(0, 3, n)])
+        return x.astype(float), np.round(rng.standard_normal(n)), QUANTILE_LEVELS
+    n, p = {"small": (50, 2), "medium": (200, 4), "report": (600, 9), "wide": (1000, 12)}[kind]
+    x = np.column_stack([np.ones(n), rng.standard_normal((n, p - 1))])
+    y = x @ rng.standard_normal(p) * 0.1 + rng.standard_t(3, n) * 0.2
+    levels = np.sort(rng.uniform(0.02, 0.98, int(rng.integers(1, 12))))
+    return x, y, levels
+
+
+@pytest.mark.parametrize("kind", ["small", "medium", "report", "wide", "ties", "discrete"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_quantile_regression_kernel_equals_the_numpy_oracle_and_the_lp(
+    kind: str, seed: int
+) -> None:
+    x, y, levels = _design(kind, seed)
+    beta, iterations = quantile_regression(x, y, levels)
+    slow, slow_iterations = _quantile_regression_numpy(x, y, levels)
+    assert iterations == slow_iterations
+    np.testing.assert_allclose(beta, slow, rtol=1e-9, atol=1e-9 * np.abs(slow).max())
+    # The stopping rule: a duality gap below 1e-9 times the scale of y bounds the excess loss.
+    gap = 1e-9 * (1.0 + np.abs(y).sum())
+    for i, q in enumerate(levels):
+        lp = linprog(-y, A_eq=x.T, b_eq=(1 - q) * x.sum(axis=0), bounds=(0, 1), method="highs")
+        exact = _check_loss(y, x, -lp.eqlin.marginals, q)
+        assert _check_loss(y, x, beta[i], q) == pytest.approx(exact, rel=1e-9, abs=gap)
+
+
+def test_quantile_regression_kernel_keeps_the_oracle_iteration_cap() -> None:
+    x, y, levels = _design("report", 2)
+    beta, iterations = quantile_regression(x, y, levels, max_iter=3)
+    slow, slow_iterations = _quantile_regression_numpy(x, y, levels, max_iter=3)
+    assert iterations == slow_iterations == 3
+    np.testing.assert_allclose(beta, slow, rtol=1e-9, atol=1e-9 * np.abs(slow).max())
+
+
+def _declustered_oracle(order: np.ndarray, positions: np.ndarray, k: int) -> list[int]:
+    kept: list[int] = []
+    for i in order:
+        if all(abs(int(positions[i]) - int(positions[j])) >= ANALOGUE_GAP for j in kept):
+            kept.append(int(i))
+            if len(kept) == k:
+                break
+    return kept
+
+
+def test_declustered_analogues_equal_the_pairwise_rule() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        n = int(rng.integers(1, 200))
+        positions = np.sort(rng.choice(int(rng.integers(n, 5 * n + 50)), n, replace=False))
+        positions = (positions + int(rng.integers(0, 1000))).astype(np.intp)
+        order = rng.permutation(n).astype(np.intp)
+        k = int(rng.integers(1, 40))
+        got = _declustered(order, positions, k)
+        assert got.tolist() == _declustered_oracle(order, positions, k)
 
 
 def test_crps_from_quantiles_matches_the_normal_closed_form() -> None:

@@ -22,6 +22,7 @@ from havenflow.analytics.performance import RatioHistory, high_marks, ratio_hist
 from havenflow.catalog import get_spec
 from havenflow.data.repository import DataRepository
 from havenflow.exceptions import HavenflowError
+from havenflow.report.figures import leadlag_chart, rolling_chart
 from havenflow.universe import REPORT_SERIES
 
 __all__ = ["CLAIMS", "VERDICTS", "ReportOptions", "build_report", "jsonable"]
@@ -113,19 +114,6 @@ def _weekly(levels: pd.DataFrame, start: str | None = None) -> dict[str, Any]:
     return {
         "dates": [d.date().isoformat() for d in pd.DatetimeIndex(frame.index)],
         "series": {str(c): frame[c].tolist() for c in frame.columns},
-    }
-
-
-def leadlag_chart(xc: dict[str, Any], title: str) -> dict[str, Any]:
-    """Chart spec of a cross-correlation profile with its null band (report and dashboard)."""
-    return {
-        "kind": "leadlag_profile",
-        "title": title,
-        "unit": xc.get("lag_unit", "bars"),
-        "lags": [p["lag"] for p in xc["profile"]],
-        "correlation": [p["correlation"] for p in xc["profile"]],
-        "lower": [p["lower"] for p in xc["profile"]],
-        "upper": [p["upper"] for p in xc["profile"]],
     }
 
 
@@ -784,14 +772,10 @@ def _c10(
                 f"{xc['leader']} → {xc['follower']}: weekly cross-correlation by lag with the "
                 "95% null band",
             ),
-            {
-                "kind": "rolling_lag",
-                "title": f"Rolling {roll['window']}-week best lag (weeks; filled = significant "
-                "at 5%)",
-                "dates": [w["end"] for w in roll["windows"]],
-                "lag": [w["lag"] for w in roll["windows"]],
-                "pvalue": [w["pvalue"] for w in roll["windows"]],
-            },
+            rolling_chart(
+                roll,
+                f"Rolling {roll['window']}-week best lag (weeks; filled = significant at 5%)",
+            ),
             event_chart(
                 ev, f"Bitcoin after {ev['trigger']}: average path vs baseline (log return)"
             ),
@@ -906,7 +890,8 @@ def build_report(repo: DataRepository, options: ReportOptions | None = None) -> 
     snap = run_snapshot(repo, None, start).to_dict()
     asof = snap["asof"]
     levels, _, _ = _aligned_levels(repo, ["silver", "gold", "bitcoin"], "B", asof)
-    regime = run_regime(repo, asof, seed=o.seed).to_dict()
+    regime_outcome = run_regime(repo, asof, seed=o.seed)
+    regime = regime_outcome.to_dict()
     sh = run_safehaven(repo, asof, o.seed).to_dict()
     claims: dict[str, dict[str, Any]] = {}
     claims["C1"] = _guard("C1", lambda: _c1(snap, levels["silver"].dropna()))
@@ -972,7 +957,10 @@ def build_report(repo: DataRepository, options: ReportOptions | None = None) -> 
         return _c10(xc, gr, roll, ev, var, var_error)
 
     claims["C10"] = _guard("C10", c10)
-    claims["C11"] = _guard("C11", lambda: _c11(run_outlook(repo, "bitcoin", asof).to_dict()))
+    claims["C11"] = _guard(
+        "C11",
+        lambda: _c11(run_outlook(repo, "bitcoin", asof, rules=regime_outcome.rules).to_dict()),
+    )
 
     data = []
     for sid in REPORT_SERIES:

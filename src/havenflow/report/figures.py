@@ -10,7 +10,31 @@ from typing import Any
 
 from havenflow.analytics.results import Result
 
-__all__ = ["chart_spec", "result_figure"]
+__all__ = ["chart_spec", "leadlag_chart", "result_figure", "rolling_chart"]
+
+
+def leadlag_chart(xc: dict[str, Any], title: str) -> dict[str, Any]:
+    """Chart spec of a cross-correlation profile with its null band (report and dashboard)."""
+    return {
+        "kind": "leadlag_profile",
+        "title": title,
+        "unit": xc.get("lag_unit", "bars"),
+        "lags": [p["lag"] for p in xc["profile"]],
+        "correlation": [p["correlation"] for p in xc["profile"]],
+        "lower": [p["lower"] for p in xc["profile"]],
+        "upper": [p["upper"] for p in xc["profile"]],
+    }
+
+
+def rolling_chart(roll: dict[str, Any], title: str) -> dict[str, Any]:
+    """Chart spec of a rolling scan: each window's best lag, filled where significant."""
+    return {
+        "kind": "rolling_lag",
+        "title": title,
+        "dates": [w["end"] for w in roll["windows"]],
+        "lag": [w["lag"] for w in roll["windows"]],
+        "pvalue": [w["pvalue"] for w in roll["windows"]],
+    }
 
 
 def chart_spec(result: Result) -> dict[str, Any]:
@@ -25,15 +49,7 @@ def chart_spec(result: Result) -> dict[str, Any]:
     kind = doc["kind"]
     title = f"{doc.get('leader', '')} → {doc.get('follower', '')}"
     if kind == "xcorr":
-        return {
-            "kind": "leadlag_profile",
-            "title": f"{title}: cross-correlation by lag with the 95% null band",
-            "unit": doc["lag_unit"],
-            "lags": [p["lag"] for p in doc["profile"]],
-            "correlation": [p["correlation"] for p in doc["profile"]],
-            "lower": [p["lower"] for p in doc["profile"]],
-            "upper": [p["upper"] for p in doc["profile"]],
-        }
+        return leadlag_chart(doc, f"{title}: cross-correlation by lag with the 95% null band")
     if kind == "hy":
         return {
             "kind": "leadlag_profile",
@@ -45,14 +61,11 @@ def chart_spec(result: Result) -> dict[str, Any]:
             "upper": [None for _ in doc["profile"]],
         }
     if kind == "xcorr-rolling":
-        return {
-            "kind": "rolling_lag",
-            "title": f"{title}: best lag in rolling {doc['window']}-{doc['lag_unit']} windows "
+        return rolling_chart(
+            doc,
+            f"{title}: best lag in rolling {doc['window']}-{doc['lag_unit']} windows "
             "(filled = significant at 5%)",
-            "dates": [w["end"] for w in doc["windows"]],
-            "lag": [w["lag"] for w in doc["windows"]],
-            "pvalue": [w["pvalue"] for w in doc["windows"]],
-        }
+        )
     raise NotImplementedError(f"no figure for a {kind!r} result yet: use to_frame()")
 
 

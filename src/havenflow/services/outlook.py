@@ -17,6 +17,7 @@ from havenflow.universe import (
 
 if TYPE_CHECKING:
     from havenflow.analytics.outlook import OutlookResult
+    from havenflow.analytics.regime import PhaseResult
 
 # ---- outlook -----------------------------------------------------------------------------------
 
@@ -28,8 +29,13 @@ def run_outlook(
     *,
     horizons: tuple[int, ...] = (21, 63, 126),
     k_analogues: int = 30,
+    rules: PhaseResult | None = None,
 ) -> OutlookResult:
-    """Conditional outlook of ``target`` with its walk-forward record (claim C11)."""
+    """Conditional outlook of ``target`` with its walk-forward record (claim C11).
+
+    ``rules``: the phases already classified on the same date (the report passes the regime
+    claim's), so they are not fitted twice; they must cover the same trading days.
+    """
     from havenflow.analytics.outlook import ConditionalOutlook, OutlookSpec
     from havenflow.analytics.regime import OPTIONAL
 
@@ -41,4 +47,8 @@ def run_outlook(
     if "bitcoin" not in levels:
         raise DataValidationError("the outlook's state needs bitcoin (the divergence)")
     spec = OutlookSpec(horizons=horizons, k_analogues=k_analogues)
-    return ConditionalOutlook.from_levels(levels, target, spec).fit()
+    if rules is not None and (
+        rules.phase.index[-1] != levels.index[-1] or not rules.phase.index.isin(levels.index).all()
+    ):
+        raise DataValidationError("the phases given to the outlook end on another date")
+    return ConditionalOutlook.from_levels(levels, target, spec, rules=rules).fit()
