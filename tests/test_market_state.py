@@ -291,3 +291,19 @@ def test_conditional_correlation_interval_sees_a_stress_only_link() -> None:
     assert c_eq["stress"] > 0.5
     assert c_eq["difference_ci"][0] > 0.3
     assert c_gold["difference_ci"][0] < 0 < c_gold["difference_ci"][1]
+
+
+def test_batched_masked_correlation_equals_the_loop() -> None:
+    from havenflow.analytics.safehaven import _corr, _masked_corr
+
+    rng = np.random.default_rng(31)
+    a, b = rng.standard_normal((50, 200)), rng.standard_normal((50, 200))
+    mask = rng.random((50, 200)) < 0.3
+    mask[0] = False  # nothing kept: NaN
+    mask[1, :] = False
+    mask[1, :2] = True  # two days: NaN
+    b[2] = 1.0  # constant: NaN
+    got = _masked_corr(a, b, mask)
+    want = np.array([_corr(a[r][mask[r]], b[r][mask[r]]) for r in range(50)])
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+    assert np.isnan(got[:3]).all()
