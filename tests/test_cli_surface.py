@@ -241,3 +241,31 @@ def test_report_defaults_to_the_core_series_shared_date(monkeypatch: pytest.Monk
         build_report(DataRepository(), ReportOptions())
     assert seen == [common_asof(DataRepository(), CORE_IDS).asof.date().isoformat()]
     assert seen == ["2026-07-10"]
+
+
+def test_single_pair_tables_as_csv(
+    home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run_main(
+        ["leadlag", "silver", "bitcoin", "--freq", "W", "--format", "csv", "--replicates", "99"],
+        monkeypatch,
+        capsys,
+    )
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert lines[0] == "lag (weeks),correlation,null band 2.5%,null band 97.5%"
+    assert len(lines) == 1 + 53
+    code, out, _ = run_main(
+        ["leadlag", "silver", "bitcoin", "--freq", "W", "--method", "granger", "--format", "tsv"],
+        monkeypatch,
+        capsys,
+    )
+    assert code == 0
+    assert out.splitlines()[0].split("\t")[:2] == ["direction", "lag order (weeks)"]
+    code, _, err = run_main(
+        ["leadlag", "gold,silver", "bitcoin", "--method", "var", "--format", "csv"],
+        monkeypatch,
+        capsys,
+    )
+    assert code == 2
+    assert err.strip().startswith("error: --format csv/tsv prints tables")

@@ -30,6 +30,7 @@ from havenflow.cli._common import (
     resolve_asof,
     state,
 )
+from havenflow.exceptions import HavenflowError
 
 
 def _missing(v: Any) -> bool:
@@ -79,7 +80,10 @@ def leadlag(
         ),
     ] = False,
     window: Annotated[
-        int | None, typer.Option(help="Rolling window in bars (default one year).", min=2)
+        int | None,
+        typer.Option(
+            help="Rolling window in bars (default a year, or 4 x max-lag if longer).", min=2
+        ),
     ] = None,
     asof: AsOf = None,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap.", min=0)] = 0,
@@ -155,6 +159,10 @@ def leadlag(
             how,
         )
         return
+    if method is Method.var and not rolling and how is not TableFormat.table:
+        raise HavenflowError(
+            "--format csv/tsv prints tables: use --json for the VAR's tests and responses"
+        )
     slow = rolling or method is Method.var or freq is Freq.D
     with progress(
         f"{'rolling ' if rolling else ''}{method.value} {leader} -> {follower}",
@@ -196,6 +204,9 @@ def leadlag(
             how,
         )
         return
+    if how is not TableFormat.table:
+        _emit_rows(result, how)
+        return
     console.print(result.summary(), highlight=False)
     if isinstance(result, CrossCorrelationResult):
         frame = result.to_frame()
@@ -211,3 +222,58 @@ def leadlag(
                 _corr(r["null_upper"]),
             )
         console.print(table)
+
+
+def _emit_rows(result: object, how: TableFormat) -> None:
+    """One pair's main table as CSV/TSV rows: the profile (xcorr, HY) or the tests (Granger)."""
+    from havenflow.analytics.leadlag import (
+        CrossCorrelationResult,
+        GrangerResult,
+        HayashiYoshidaResult,
+    )
+    from havenflow.exceptions import HavenflowError
+
+    if isinstance(result, CrossCorrelationResult):
+        frame = result.to_frame()
+        emit_table(
+            "profile",
+            [
+                Column(f"lag ({result.lag_unit})", _signed),
+                Column("correlation", _corr),
+                Column("null band 2.5%", _corr),
+                Column("null band 97.5%", _corr),
+            ],
+            [
+                [lag, r["correlation"], r["null_lower"], r["null_upper"]]
+                for lag, r in frame.iterrows()
+            ],
+            how,
+        )
+    elif isinstance(result, GrangerResult):
+        emit_table(
+            "tests",
+            [
+                Column("direction", justify="left"),
+                Column(f"lag order ({result.lag_unit})", _signed),
+                Column("F", _corr),
+                Column("df_num", _signed),
+                Column("df_denom", _signed),
+                Column("p-value", _p),
+            ],
+            [
+                [t["direction"], t["lag_order"], t["stat"], t["df_num"], t["df_denom"], t["pvalue"]]
+                for t in result.tests
+            ],
+            how,
+        )
+    elif isinstance(result, HayashiYoshidaResult):
+        emit_table(
+            "profile",
+            [Column(f"lag ({result.lag_unit})"), Column("contrast", _corr)],
+            [[row["lag"], row["contrast"]] for row in result.profile],
+            how,
+        )
+    else:
+        raise HavenflowError(
+            "--format csv/tsv prints tables: use --json for the VAR's tests and responses"
+        )

@@ -1047,6 +1047,14 @@ class VARLeadLagResult:
 
     method = "var"
 
+    def __repr__(self) -> str:
+        # One line: the fitted arrays are in .var and .irf (summary() prints them).
+        return (
+            f"VARLeadLagResult({{{', '.join(self.leaders)}}} -> {{{', '.join(self.followers)}}}: "
+            f"VAR({self.var.lag_order}), p {self.forward.pvalue:.4g}; reverse p "
+            f"{self.backward.pvalue:.4g})"
+        )
+
     @property
     def lag_unit(self) -> str:
         """The bars' unit."""
