@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import socket
+import sys
 from pathlib import Path
 
 import pytest
@@ -39,3 +40,17 @@ def truncated_store(path: Path, ids: list[str] | tuple[str, ...], asof: str) -> 
         [ObservationBatch(get_spec(s), embedded_series(s)[:asof], "t", s) for s in ids]
     )
     return path
+
+
+def run_main(
+    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str, str]:
+    """Run the real entry point (``havenflow.cli.main``): exit code, stdout, stderr."""
+    from havenflow.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["havenflow", *args])
+    with pytest.raises(SystemExit) as stop:
+        main()
+    out = capsys.readouterr()
+    code = stop.value.code
+    return (code if isinstance(code, int) else 0 if code is None else 1), out.out, out.err

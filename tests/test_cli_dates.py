@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.conftest import run_main
 
-from havenflow.cli import main
 from havenflow.data.validate import parse_asof
 from havenflow.exceptions import DataValidationError
 
@@ -28,17 +27,6 @@ COMMANDS = [
     ("report",),
     ("data", "show", "silver"),
 ]
-
-
-def run_main(
-    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["havenflow", *args])
-    with pytest.raises(SystemExit) as stop:
-        main()
-    out = capsys.readouterr()
-    code = stop.value.code
-    return (code if isinstance(code, int) else 1), out.out, out.err
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c[0] if c[0] != "data" else "data-show")

@@ -5,17 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from tests.conftest import truncated_store
+from tests.conftest import run_main, truncated_store
 from tests.test_cli import run
 
 import havenflow.services
 from havenflow import __version__
-from havenflow.cli import main
 from havenflow.cli._common import hoist_global_options
 from havenflow.data.embedded import embedded_series
 from havenflow.data.repository import DataRepository
@@ -27,17 +25,6 @@ DEFAULT_NOTE = (
     "as of 2026-07-10, the last date silver, gold, sp500 and bitcoin share "
     "(bitcoin runs to 2026-08-21; copper and dxy end 2026-02-20)"
 )
-
-
-def run_main(
-    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["havenflow", *args])
-    with pytest.raises(SystemExit) as stop:
-        main()
-    out = capsys.readouterr()
-    code = stop.value.code
-    return (code if isinstance(code, int) else 0 if code is None else 1), out.out, out.err
 
 
 def test_hoist_moves_global_options_and_their_values_first() -> None:

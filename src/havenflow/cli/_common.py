@@ -370,6 +370,16 @@ def int_list(text: str, option: str) -> tuple[int, ...]:
         ) from exc
 
 
+def horizon_list(text: str) -> tuple[int, ...]:
+    """``--horizons``: bar counts between 1 and 5000, separated by commas."""
+    hs = int_list(text, "--horizons")
+    if not hs or min(hs) < 1 or max(hs) > 5000:
+        raise typer.BadParameter(
+            f"--horizons must be bar counts between 1 and 5000, got {text[:40]!r}"
+        )
+    return hs
+
+
 def id_list(value: str) -> list[str]:
     """Ids separated by commas."""
     return [v.strip() for v in value.split(",") if v.strip()]

@@ -10,7 +10,7 @@ from havenflow.cli._common import (
     AsJson,
     AsOf,
     announce,
-    int_list,
+    horizon_list,
     iso,
     print_json,
     progress,
@@ -34,11 +34,7 @@ def outlook(
     from havenflow.analytics.regime import OPTIONAL
     from havenflow.services import PHASE_SERIES, run_outlook
 
-    hs = int_list(horizons, "--horizons")
-    if not hs or min(hs) < 1 or max(hs) > 5000:
-        raise typer.BadParameter(
-            f"--horizons must be bar counts between 1 and 5000, got {horizons[:40]!r}"
-        )
+    hs = horizon_list(horizons)
     repo = state(ctx).repository()
     needed = [*(s for s in PHASE_SERIES if s not in OPTIONAL), "bitcoin", target]
     choice = resolve_asof(repo, needed, asof)
