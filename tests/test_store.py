@@ -298,3 +298,34 @@ def test_repository_asof_respects_publication_lag() -> None:
     assert m2.last == pd.Timestamp("2025-11-01")
     gold = repo.load("gold", asof="2026-01-23")
     assert gold.last == pd.Timestamp("2026-01-23")
+
+
+def test_a_repository_reads_the_store_once_for_several_series(tmp_path: Path) -> None:
+    from tests.conftest import truncated_store
+
+    from havenflow.data.repository import DataRepository
+
+    ids = ["silver", "gold", "bitcoin", "sp500"]
+    store = Store(truncated_store(tmp_path / "s.duckdb", ids, "2025-12-31"))
+    opened = []
+    original = Store._connect
+
+    def counting(self: Store, *, read_only: bool):  # type: ignore[no-untyped-def]
+        opened.append(read_only)
+        return original(self, read_only=read_only)
+
+    Store._connect = counting  # type: ignore[method-assign]
+    try:
+        repo = DataRepository(store=store)
+        first = repo.load_many(ids, "2025-06-30")
+        again = repo.load_many(ids)
+    finally:
+        Store._connect = original  # type: ignore[method-assign]
+    # one connection for the metadata (specs), one for the four series; none the second time
+    assert len(opened) <= 2
+    for sid in ids:
+        assert first[sid].origin == "store"
+        pd.testing.assert_series_equal(again[sid].values, store.read(sid), check_freq=False)
+        assert first[sid].values.index[-1] <= pd.Timestamp("2025-06-30")
+    assert store.read_many([]) == {}
+    assert set(store.read_many(["silver", "nope"])) == {"silver"}

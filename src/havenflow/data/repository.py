@@ -140,8 +140,20 @@ class DataRepository:
     def load_many(
         self, series_ids: Iterable[str], asof: str | pd.Timestamp | None = None
     ) -> dict[str, LoadedSeries]:
-        """Load several series (see :meth:`load`)."""
-        return {sid: self.load(sid, asof) for sid in series_ids}
+        """Load several series (see :meth:`load`); the store is read once for all of them."""
+        ids = list(series_ids)
+        self._prefetch(ids)
+        return {sid: self.load(sid, asof) for sid in ids}
+
+    def _prefetch(self, series_ids: list[str]) -> None:
+        """Read every id not yet loaded (and not a user file) from the store in one go."""
+        if self.store is None:
+            return
+        todo = [s for s in series_ids if s not in self._loaded and s not in self._user]
+        if len(todo) < 2:
+            return
+        for sid, values in self.store.read_many(todo).items():
+            self._loaded[sid] = LoadedSeries(self.spec(sid), values, "store", str(self.store.path))
 
     def _load_full(self, series_id: str) -> LoadedSeries:
         if series_id not in self._loaded:

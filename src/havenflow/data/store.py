@@ -19,7 +19,7 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -166,6 +166,27 @@ class Store:
             return None
         index = pd.DatetimeIndex(pd.to_datetime(frame["date"]), name="date").as_unit("ns")
         return pd.Series(frame["value"].to_numpy(dtype=float), index=index, name=series_id)
+
+    def read_many(self, series_ids: Iterable[str]) -> dict[str, pd.Series]:
+        """The stored values of each of ``series_ids`` that the store has, in ONE connection."""
+        ids = list(dict.fromkeys(series_ids))
+        if not ids or not self.exists:
+            return {}
+        with self._connect(read_only=True) as con:
+            if not self._has_tables(con):
+                return {}
+            frame = con.execute(
+                "SELECT series_id, date, value FROM observations "
+                "WHERE list_contains(?, series_id) ORDER BY series_id, date",
+                [ids],
+            ).df()
+        out: dict[str, pd.Series] = {}
+        for sid, part in frame.groupby("series_id", sort=False):
+            index = pd.DatetimeIndex(pd.to_datetime(part["date"]), name="date").as_unit("ns")
+            out[str(sid)] = pd.Series(
+                part["value"].to_numpy(dtype=float), index=index, name=str(sid)
+            )
+        return out
 
     def last_dates(self) -> dict[str, pd.Timestamp]:
         """The last stored date of every series."""
