@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from havenflow.exceptions import DataValidationError, UnknownSeriesError
+from havenflow.universe import CALENDAR, LAG_UNITS
 
 if TYPE_CHECKING:
     from havenflow.analytics.divergence import DivergenceResult
@@ -58,8 +59,9 @@ __all__ = [
 ]
 
 Input = Literal["levels", "moves"]
-_FREQS = {"B": "B", "D": "B", "W": "W", "M": "M"}
-_UNITS = {"B": "business days", "W": "weeks", "M": "months"}
+# The analyses' calendars (universe), plus "B" as a name for the trading-day one.
+_FREQS = {"B": CALENDAR["D"], **CALENDAR}
+_UNITS = {CALENDAR[f]: LAG_UNITS[f] for f in CALENDAR}
 
 
 def _repository(data: Sequence[str | Path] = (), store: str | Path | None = None) -> DataRepository:

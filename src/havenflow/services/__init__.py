@@ -8,7 +8,7 @@ family; the id lists and frequency tables live in :mod:`havenflow.universe`.
 
 from __future__ import annotations
 
-from havenflow.services._load import _aligned_levels, _check_freq, _has_data, aligned_moves
+from havenflow.services._load import _aligned_levels, _has_data, aligned_moves
 from havenflow.services.asof import CommonAsOf, common_asof, resolve_asof
 from havenflow.services.events import run_events
 from havenflow.services.leadlag import (
@@ -57,7 +57,6 @@ __all__ = [
     "PairScan",
     "RegimeOutcome",
     "_aligned_levels",
-    "_check_freq",
     "_has_data",
     "aligned_moves",
     "common_asof",

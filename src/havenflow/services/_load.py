@@ -21,9 +21,6 @@ if TYPE_CHECKING:
     pass
 
 
-_check_freq = check_freq
-
-
 def _aligned_levels(
     repo: DataRepository, ids: list[str], calendar: str, asof: str | pd.Timestamp | None
 ) -> tuple[pd.DataFrame, dict[str, SeriesSpec], dict[str, Any]]:
@@ -67,7 +64,7 @@ def aligned_moves(
     tuple
         The frame (one column per id, only dates where every series has a value) and the specs.
     """
-    user_freq = _check_freq(freq)
+    user_freq = check_freq(freq)
     frame, specs, _ = _aligned_levels(repo, ids, CALENDAR[user_freq], asof)
     if levels:
         warnings.warn(

@@ -26,7 +26,7 @@ from havenflow.exceptions import (
     DataValidationError,
     InsufficientDataError,
 )
-from havenflow.services._load import _check_freq, aligned_moves
+from havenflow.services._load import aligned_moves
 from havenflow.universe import (
     BARS_PER_YEAR,
     DEFAULT_MAX_LAG,
@@ -34,6 +34,7 @@ from havenflow.universe import (
     LAG_UNITS,
     VAR_IRF_PERIODS,
     UserFrequency,
+    check_freq,
 )
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ LeadLagResult = (
 
 def run_leadlag(repo: DataRepository, req: LeadLagRequest) -> LeadLagResult:
     """Run one lead-lag analysis for a pair (see :class:`LeadLagRequest`)."""
-    freq = _check_freq(req.freq)
+    freq = check_freq(req.freq)
     if req.leader == req.follower:
         raise DataValidationError("leader and follower are the same series")
     if req.lag < 1:
@@ -130,7 +131,7 @@ def _run_var(repo: DataRepository, req: LeadLagRequest) -> VARLeadLagResult:
     :data:`DEFAULT_VAR_MAX_LAG`); the block Granger tests use ``req.cov_type``; the
     impulse-response bands use ``req.replicates`` and ``req.seed``.
     """
-    freq = _check_freq(req.freq)
+    freq = check_freq(req.freq)
     if req.rolling:
         raise DataValidationError("--rolling runs the cross-correlation scan (--method xcorr)")
     leaders, followers = _id_list(req.leader, "leader"), _id_list(req.follower, "follower")

@@ -15,7 +15,7 @@ from havenflow.exceptions import (
     DataValidationError,
     InsufficientDataError,
 )
-from havenflow.services._load import _aligned_levels, _check_freq
+from havenflow.services._load import _aligned_levels
 from havenflow.universe import (
     BARS_PER_YEAR,
     CALENDAR,
@@ -23,6 +23,7 @@ from havenflow.universe import (
     DRIVER_LABELS,
     LAG_UNITS,
     SNAPSHOT_IDS,
+    check_freq,
 )
 
 if TYPE_CHECKING:
@@ -149,7 +150,7 @@ def driver_moves(
     series has ended, the policy rate's change is taken as zero (it is zero on every day
     without a policy decision) and the notes say from when.
     """
-    user_freq = _check_freq(freq)
+    user_freq = check_freq(freq)
     if user_freq == "M":
         raise DataValidationError("driver regressions run on D or W moves")
     ids = list(dict.fromkeys([*assets, *DRIVER_IDS.values(), "ust_2y", "fed_funds"]))
@@ -197,7 +198,7 @@ def run_drivers(
     end = pd.Timestamp(asof) if asof is not None else pd.Timestamp(moves.index[-1])
     end = min(end, pd.Timestamp(moves.index[-1]))
     est_start = end - pd.DateOffset(days=round(365.25 * years))
-    rolling_window = BARS_PER_YEAR[_check_freq(freq)]
+    rolling_window = BARS_PER_YEAR[check_freq(freq)]
     w_start = window_start(end, window)
     fits = {}
     for a in assets:
@@ -230,7 +231,7 @@ def run_drivers(
         asof=end.date().isoformat(),
         frequency=freq,
         window=window,
-        estimation=f"{years:g} years of {LAG_UNITS[_check_freq(freq)]} up to asof",
+        estimation=f"{years:g} years of {LAG_UNITS[check_freq(freq)]} up to asof",
         driver_labels={d: DRIVER_LABELS[d] for d in drivers},
         notes=list(meta["notes"]),
         regression=res,
