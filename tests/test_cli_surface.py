@@ -12,7 +12,6 @@ import pytest
 from tests.conftest import run_main, truncated_store
 from tests.test_cli import run
 
-import havenflow.services
 from havenflow import __version__
 from havenflow.cli._common import hoist_global_options
 from havenflow.data.embedded import embedded_series
@@ -211,23 +210,20 @@ def test_common_asof_follows_the_store_and_publication_lags(tmp_path: Path) -> N
         resolve_asof(repo, ["silver", "bitcoin"], "2024-07-01")
 
 
-def test_report_defaults_to_the_core_series_shared_date(monkeypatch: pytest.MonkeyPatch) -> None:
-    from havenflow.report import ReportOptions, build_report
+def test_report_defaults_to_the_note_date_or_the_shared_date() -> None:
+    from havenflow.claims import default_asof, parse_note, resolve_note
 
-    seen: list[object] = []
-
-    class Reached(Exception):
-        pass
-
-    def snapshot(repo: object, ids: object, asof: object) -> None:
-        seen.append(asof)
-        raise Reached
-
-    monkeypatch.setattr(havenflow.services, "run_snapshot", snapshot)
-    with pytest.raises(Reached):
-        build_report(DataRepository(), ReportOptions())
-    assert seen == [common_asof(DataRepository(), CORE_IDS).asof.date().isoformat()]
-    assert seen == ["2026-07-10"]
+    repo = DataRepository()
+    seed = resolve_note("silver-bitcoin-2026-01")
+    day, why = default_asof(seed, repo)
+    assert day == pd.Timestamp("2026-01-23")
+    assert "the note's date" in why
+    # A note dated after its series end is judged on the last date they share, and says so.
+    late = parse_note(seed.text.replace('date = "2026-01-23"', 'date = "2026-08-21"'), "late")
+    day, why = default_asof(late, repo)
+    assert day == common_asof(DataRepository(), CORE_IDS).asof == pd.Timestamp("2026-07-10")
+    assert "the note is dated 2026-08-21" in why
+    assert "bitcoin runs to 2026-08-21" in why
 
 
 def test_single_pair_tables_as_csv(

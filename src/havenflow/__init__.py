@@ -11,6 +11,7 @@ the estimators are imported when a function first needs them.
 from __future__ import annotations
 
 from havenflow.api import (
+    check,
     divergence,
     drivers,
     events,
@@ -42,6 +43,7 @@ __all__ = [
     "StoreError",
     "UnknownSeriesError",
     "__version__",
+    "check",
     "divergence",
     "drivers",
     "events",

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from havenflow.data.repository import DataRepository
 
 __all__ = [
+    "check",
     "divergence",
     "drivers",
     "events",
@@ -386,3 +387,48 @@ def snapshot(levels: pd.DataFrame, asof: str | pd.Timestamp | None = None) -> Sn
     specs = {c: _spec(c) or user_spec(c) for c in series}
     when = pd.Timestamp(asof) if asof is not None else max(s.index[-1] for s in series.values())
     return compute(series, specs, when)
+
+
+def check(
+    note: str | Path,
+    asof: str | None = None,
+    *,
+    seed: int = 0,
+    replicates: int = 999,
+    sensitivity: bool = True,
+    data: Sequence[str | Path] = (),
+    store: str | Path | None = None,
+) -> dict[str, Any]:
+    """Judge every claim of a note (a TOML file or a bundled note's name).
+
+    Parameters
+    ----------
+    note
+        A note file, or a bundled note's name (``"silver-bitcoin-2026-01"``).
+    asof
+        The date to judge at (default: the note's date, or the last date its series share).
+    seed, replicates
+        Of every bootstrap and null.
+    sensitivity
+        Re-judge each claim under alternative parameters.
+    data, store
+        Files of your own series (usable by id in every kind), and a store path.
+
+    Returns
+    -------
+    dict
+        The report document (``summary``, ``claims``, ``bottom_line``, ...), plain JSON types;
+        ``havenflow.report.render_html`` renders it.
+
+    Raises
+    ------
+    NoteError
+        For a malformed note (the message names file, line, claim and key).
+    """
+    from havenflow.claims import CheckOptions, check_note, resolve_note
+
+    return check_note(
+        resolve_note(note),
+        _repository(data, store),
+        CheckOptions(asof=asof, seed=seed, replicates=replicates, sensitivity=sensitivity),
+    )

@@ -21,9 +21,12 @@ HERE = Path(__file__).resolve().parent
 def claims_record(report: dict[str, object]) -> list[dict[str, object]]:
     """The parts of each claim a reader sees, without the chart data."""
     return [
-        {k: c[k] for k in ("id", "claim", "verdict", "numbers", "explanation", "rule")}
+        {
+            k: c[k]
+            for k in ("id", "claim", "verdict", "numbers", "explanation", "rule", "sensitivity")
+        }
         for c in report["claims"]  # type: ignore[attr-defined]
-    ]
+    ] + [{"bottom_line": report["bottom_line"]["text"]}]  # type: ignore[index]
 
 
 def main() -> None:

@@ -25,7 +25,13 @@ from havenflow.analytics.drivers import newey_west_lags
 from havenflow.analytics.resample import stationary_bootstrap_indices
 from havenflow.exceptions import DataValidationError, InsufficientDataError
 
-__all__ = ["SafeHavenRegression", "conditional_correlation", "stress_days"]
+__all__ = [
+    "FearGauge",
+    "SafeHavenRegression",
+    "conditional_correlation",
+    "fear_gauge",
+    "stress_days",
+]
 
 TAILS = (0.10, 0.05, 0.01)
 
@@ -111,6 +117,55 @@ class SafeHavenRegression:
             "hedge": hedge,
             "safe_haven": tails,
         }
+
+
+@dataclass(frozen=True)
+class FearGauge:
+    """Where a fear index (the VIX) stands on its last date.
+
+    Attributes
+    ----------
+    date
+        The last date with a value.
+    level
+        Its value on that date.
+    change
+        Its change over ``window`` bars, in index points.
+    percentile
+        The share of the trailing ``lookback`` bars (that date included) at or below the level.
+    """
+
+    date: pd.Timestamp
+    level: float
+    change: float
+    percentile: float
+    window: int
+    lookback: int
+
+
+def fear_gauge(index: pd.Series, window: int = 63, lookback: int = 756) -> FearGauge:
+    """Level, ``window``-bar change and trailing percentile of a fear index, on its last date.
+
+    Raises
+    ------
+    InsufficientDataError
+        With fewer than ``window + 1`` values.
+    """
+    values = index.dropna()
+    if len(values) <= window:
+        raise InsufficientDataError(
+            f"{len(values)} values of {index.name or 'the fear index'}: {window + 1} needed"
+        )
+    last = float(values.iloc[-1])
+    tail = values.iloc[-lookback:]
+    return FearGauge(
+        date=pd.Timestamp(values.index[-1]),
+        level=last,
+        change=last - float(values.iloc[-1 - window]),
+        percentile=float((tail <= last).mean()),
+        window=window,
+        lookback=len(tail),
+    )
 
 
 def stress_days(

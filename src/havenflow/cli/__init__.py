@@ -58,7 +58,9 @@ for command in (
     events.events,
     regime.regime,
     outlook.outlook,
+    report.check,
     report.report,
+    report.kinds,
     serve.serve,
 ):
     app.command()(command)

@@ -1,4 +1,4 @@
-"""``havenflow report``: every claim C1-C11 with numbers, charts and a verdict."""
+"""``havenflow check NOTE``: judge any note; ``report``: the seed note; ``kinds``: the kinds."""
 
 from __future__ import annotations
 
@@ -12,30 +12,38 @@ import typer
 from havenflow.cli._common import (
     AsOf,
     ReportFormat,
-    announce,
     console,
-    iso,
+    err_console,
     progress,
-    resolve_asof,
     state,
 )
 
+OutOption = Annotated[
+    Path | None, typer.Option(help="Output file ('-' for stdout); default report.<format>.")
+]
+FormatOption = Annotated[ReportFormat, typer.Option("--format", help="HTML, Markdown or JSON.")]
+SeedOption = Annotated[int, typer.Option(help="Seed of every bootstrap.", min=0)]
+ReplicatesOption = Annotated[int, typer.Option(help="Bootstrap replicates.", min=19, max=1_000_000)]
+SensitivityOption = Annotated[
+    bool,
+    typer.Option(
+        "--sensitivity/--no-sensitivity",
+        help="Re-judge each claim under alternative parameters (robust or fragile).",
+    ),
+]
 
-def report(
+
+def _write(
     ctx: typer.Context,
-    out: Annotated[
-        Path | None, typer.Option(help="Output file ('-' for stdout); default report.<format>.")
-    ] = None,
-    how: Annotated[
-        ReportFormat, typer.Option("--format", help="HTML, Markdown or JSON.")
-    ] = ReportFormat.html,
-    seed: Annotated[int, typer.Option(help="Seed of every bootstrap.", min=0)] = 0,
-    replicates: Annotated[
-        int, typer.Option(help="Bootstrap replicates.", min=19, max=1_000_000)
-    ] = 999,
-    asof: AsOf = None,
+    note: str,
+    out: Path | None,
+    how: ReportFormat,
+    seed: int,
+    replicates: int,
+    asof: str | None,
+    sensitivity: bool,
 ) -> None:
-    """Answer every claim C1-C11 with numbers, charts and a verdict (HTML, Markdown or JSON)."""
+    from havenflow.claims import resolve_note
     from havenflow.report import (
         ReportOptions,
         build_report,
@@ -43,14 +51,20 @@ def report(
         render_markdown,
         summary_box,
     )
-    from havenflow.services import CORE_IDS, SNAPSHOT_IDS
 
+    parsed = resolve_note(note)  # a malformed note fails here, before any data is read
     repo = state(ctx).repository()
-    choice = resolve_asof(repo, CORE_IDS, asof, context=SNAPSHOT_IDS)
     to_stdout = out is not None and str(out) == "-"
-    with progress(f"building the report as of {iso(choice)}", enabled=not to_stdout):
+    with progress(f"judging {len(parsed.claims)} claims of {parsed.path}", enabled=not to_stdout):
         payload = build_report(
-            repo, ReportOptions(asof=iso(choice), seed=seed, replicates=replicates)
+            repo,
+            ReportOptions(
+                asof=asof,
+                seed=seed,
+                replicates=replicates,
+                note=note,
+                sensitivity=sensitivity,
+            ),
         )
         if how is ReportFormat.json:
             text = json.dumps(payload, indent=2, allow_nan=False) + "\n"
@@ -58,11 +72,79 @@ def report(
             text = render_markdown(payload)
         else:
             text = render_html(payload)
-    announce(choice, asof)
+    if asof is None:
+        err_console.print(
+            f"as of {payload['asof']}: {payload['asof_reason']}", highlight=False, soft_wrap=True
+        )
     if to_stdout:
         sys.stdout.write(text)
         return
     target = out if out is not None else Path(f"report.{how.value}")
     target.write_text(text, encoding="utf-8")
     console.print(summary_box(payload), highlight=False, soft_wrap=True)
+    for line in payload["bottom_line"]["text"]:
+        console.print(f"- {line}", highlight=False, soft_wrap=True)
     console.print(f"wrote {target} ({len(text.encode()) / 1e6:.1f} MB)", highlight=False)
+
+
+def check(
+    ctx: typer.Context,
+    note: Annotated[
+        str,
+        typer.Argument(
+            help="A note file (TOML) or a bundled note's name (havenflow kinds --notes)."
+        ),
+    ],
+    out: OutOption = None,
+    how: FormatOption = ReportFormat.html,
+    seed: SeedOption = 0,
+    replicates: ReplicatesOption = 999,
+    sensitivity: SensitivityOption = True,
+    asof: AsOf = None,
+) -> None:
+    """Judge every claim of a note: verdicts, numbers, charts, sensitivity and a bottom line.
+
+    With no --asof the note is judged on its date, or on the last date its series share if
+    that is earlier; a claim with ``on = "..."`` is judged on that date.
+    """
+    _write(ctx, note, out, how, seed, replicates, asof, sensitivity)
+
+
+def report(
+    ctx: typer.Context,
+    out: OutOption = None,
+    how: FormatOption = ReportFormat.html,
+    seed: SeedOption = 0,
+    replicates: ReplicatesOption = 999,
+    sensitivity: SensitivityOption = True,
+    asof: AsOf = None,
+) -> None:
+    """Answer every claim C1-C11 of the seed note (``check silver-bitcoin-2026-01``)."""
+    from havenflow.report import SEED_NOTE
+
+    _write(ctx, SEED_NOTE, out, how, seed, replicates, asof, sensitivity)
+
+
+def kinds(
+    notes: Annotated[bool, typer.Option("--notes", help="List the bundled notes instead.")] = False,
+) -> None:
+    """List the claim kinds a note may use, with their parameters (or the bundled notes)."""
+    from rich.table import Table
+
+    from havenflow.claims import KINDS, bundled_notes, parse_note
+
+    if notes:
+        table = Table("note", "title", "date", "claims")
+        for name, text in bundled_notes().items():
+            n = parse_note(text, name)
+            table.add_row(name, n.title, n.date.date().isoformat(), str(len(n.claims)))
+        console.print(table)
+        return
+    table = Table("kind", "what it tests", "parameters (default)")
+    for name, kind in KINDS.items():
+        params = []
+        for field, info in kind.params.model_fields.items():
+            shown = "required" if info.is_required() else repr(info.default)
+            params.append(f"{field}={shown}")
+        table.add_row(name, kind.summary, ", ".join(params))
+    console.print(table)

@@ -9,32 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from havenflow.analytics.results import Result
+from havenflow.claims.charts import leadlag_chart, rolling_chart
 
 __all__ = ["chart_spec", "leadlag_chart", "result_figure", "rolling_chart"]
-
-
-def leadlag_chart(xc: dict[str, Any], title: str) -> dict[str, Any]:
-    """Chart spec of a cross-correlation profile with its null band (report and dashboard)."""
-    return {
-        "kind": "leadlag_profile",
-        "title": title,
-        "unit": xc.get("lag_unit", "bars"),
-        "lags": [p["lag"] for p in xc["profile"]],
-        "correlation": [p["correlation"] for p in xc["profile"]],
-        "lower": [p["lower"] for p in xc["profile"]],
-        "upper": [p["upper"] for p in xc["profile"]],
-    }
-
-
-def rolling_chart(roll: dict[str, Any], title: str) -> dict[str, Any]:
-    """Chart spec of a rolling scan: each window's best lag, filled where significant."""
-    return {
-        "kind": "rolling_lag",
-        "title": title,
-        "dates": [w["end"] for w in roll["windows"]],
-        "lag": [w["lag"] for w in roll["windows"]],
-        "pvalue": [w["pvalue"] for w in roll["windows"]],
-    }
 
 
 def chart_spec(result: Result) -> dict[str, Any]:

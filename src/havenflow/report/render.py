@@ -21,7 +21,7 @@ VERDICT_CLASS = {
     "supported": "ok",
     "not supported": "no",
     "inconclusive": "maybe",
-    "not testable with the data at hand": "na",
+    "not testable": "na",
 }
 
 
@@ -133,6 +133,21 @@ def figure(chart: dict[str, Any]) -> go.Figure:
         fig.update_yaxes(title="log points")
     elif kind == "line":
         fig.add_scatter(x=chart["dates"], y=chart["values"], name="ratio")
+    elif kind == "series_beside":
+        fig.add_scatter(
+            x=chart["dates"], y=chart["values"], name=chart["name"], mode="lines+markers"
+        )
+        if chart.get("threshold") is not None:
+            fig.add_hline(y=chart["threshold"], line={"dash": "dot", "color": "#888"})
+        if chart.get("beside"):
+            fig.add_scatter(
+                x=chart["beside_dates"],
+                y=chart["beside_values"],
+                name=f"{chart['beside']} (right axis, month ends)",
+                yaxis="y2",
+                line={"color": _COLORS.get(chart["beside"], "#999")},
+            )
+            fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "showgrid": False})
     elif kind == "stress_bars":
         for regime, color in (("stress", "#c0392b"), ("calm", "#5b7fa6")):
             vals = chart[regime]
@@ -363,21 +378,49 @@ def summary_box(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _q(value: float | None) -> str:
+    return "" if value is None else f"q {value:.2f}"
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     """The same verdicts, numbers and text as the HTML, without charts."""
+    note = report.get("note") or {}
     out = [
         f"# {report['title']}",
         "",
-        f"As of **{report['asof']}** · havenflow {report['havenflow_version']} · "
-        f"seed {report['seed']}",
+        f"As of **{report['asof']}** ({report.get('asof_reason', '')}) · havenflow "
+        f"{report['havenflow_version']} · seed {report['seed']}"
+        + (f" · source: {note['source']}" if note.get("source") else ""),
         "",
     ]
-    out += ["| claim | verdict |", "|---|---|"]
-    out += [f"| {s['id']} {s['claim']} | **{s['verdict']}** |" for s in report["summary"]]
+    out += ["| claim | verdict | q | robustness |", "|---|---|---|---|"]
+    out += [
+        f"| {s['id']} {s['claim']} | **{s['verdict']}** | {_q(s.get('q_value'))} | "
+        f"{s.get('robustness') or ''} |"
+        for s in report["summary"]
+    ]
+    bottom = report.get("bottom_line") or {}
+    if bottom.get("text"):
+        out += ["", "## Bottom line", ""] + [f"- {line}" for line in bottom["text"]]
     for c in report["claims"]:
-        out += ["", f"## {c['id']}. {c['claim']}", "", f"**Verdict: {c['verdict']}**", ""]
+        out += ["", f"## {c['id']}. {c['claim']}", "", f"**Verdict: {c['verdict']}**"]
+        meta = [f"kind `{c['kind']}`", f"judged on {c['judged_on']}"]
+        if c.get("pvalue") is not None:
+            meta.append(f"p {c['pvalue']:.3g} ({c['test']}), {_q(c.get('q_value'))}")
+        out += ["", " · ".join(meta), ""]
         out += [f"- {n['label']}: {n['display']}" for n in c["numbers"]]
-        out += ["", c["explanation"], "", f"_Rule: {c['rule']}_"]
+        out += ["", c["explanation"]]
+        if c.get("rule"):
+            out += ["", f"_Rule: {c['rule']}_"]
+        sens = c.get("sensitivity")
+        if sens:
+            out += ["", f"Sensitivity: **{sens['label']}**", ""]
+            out += [
+                f"- {a['label']}: {a['verdict']}"
+                + (f" (p {a['pvalue']:.3g})" if a.get("pvalue") is not None else "")
+                for a in sens["alternatives"]
+            ]
+        out += [f"_Note: {n}_" for n in c.get("notes") or []]
     out += ["", "## Methods", ""]
     out += [f"- **{m['name']}**: {m['text']}" for m in report["methods"]]
     out += [

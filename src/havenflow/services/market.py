@@ -241,23 +241,48 @@ def run_drivers(
     )
 
 
-def run_safehaven(repo: DataRepository, asof: str | None = None, seed: int = 0) -> SafeHavenOutcome:
-    """Hedge / safe-haven regressions for gold, silver and bitcoin; BTC's stress correlations."""
+def run_safehaven(
+    repo: DataRepository,
+    asof: str | None = None,
+    seed: int = 0,
+    *,
+    assets: tuple[str, ...] = ("gold", "silver", "bitcoin"),
+    target: str | None = "bitcoin",
+    partners: tuple[str, ...] = ("sp500", "gold"),
+    years: float | None = None,
+) -> SafeHavenOutcome:
+    """Hedge / safe-haven regressions of ``assets``; ``target``'s stress correlations.
+
+    Regressions are on the S&P 500; ``target`` is correlated with each of ``partners`` on stress
+    and calm days (skipped when ``target`` is None). ``years``: only the last ``years`` of data
+    up to ``asof`` (default: all of it).
+    """
     from havenflow.analytics.safehaven import (
         SafeHavenRegression,
         conditional_correlation,
         stress_days,
     )
 
-    ids = ["gold", "silver", "bitcoin", "sp500", "vix"]
+    named = [*assets, *([target] if target else []), *partners]
+    for sid in named:
+        if sid in ("sp500", "vix") and sid in assets:
+            raise DataValidationError(f"{sid} is the stress benchmark: it cannot be a haven")
+    ids = list(dict.fromkeys([*named, "sp500", "vix"]))
     levels, specs, _ = _aligned_levels(repo, ids, "B", asof)
+    for sid in named:
+        if specs[sid].is_differenced:
+            raise DataValidationError(f"{sid} is a {specs[sid].kind}: safe-haven tests need prices")
     moves = transform(levels, specs)
-    regressions = [
-        SafeHavenRegression(moves[a], moves["sp500"], a, "sp500").fit()
-        for a in ("gold", "silver", "bitcoin")
-    ]
+    # Stress is classified on the full history (its percentiles are trailing, point-in-time);
+    # ``years`` only shortens the sample the slopes and correlations are estimated on.
     stress = stress_days(levels["vix"], levels["sp500"])
-    cond = conditional_correlation(moves, "bitcoin", ["sp500", "gold"], stress, seed=seed)
+    if years is not None:
+        last = pd.Timestamp(moves.dropna(how="all").index[-1])
+        moves = moves.loc[moves.index > last - pd.DateOffset(days=round(365.25 * years))]
+    regressions = [SafeHavenRegression(moves[a], moves["sp500"], a, "sp500").fit() for a in assets]
+    cond: dict[str, Any] = {}
+    if target is not None:
+        cond = conditional_correlation(moves, target, list(partners), stress, seed=seed)
     return SafeHavenOutcome(
         asof=pd.Timestamp(moves.dropna(how="all").index[-1]).date().isoformat(),
         stress_definition="VIX above the 80th percentile of its trailing 252 days, or the "

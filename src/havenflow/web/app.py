@@ -334,8 +334,7 @@ def create_app(
         target: str = "bitcoin",
         horizons: str = "5,10,21,42,63,126",
     ) -> HTMLResponse:
-        from havenflow.report.build import event_chart
-        from havenflow.report.figures import leadlag_chart
+        from havenflow.claims.charts import event_chart, leadlag_chart
         from havenflow.report.render import VERDICT_CLASS, figure
 
         when = _date(asof)

@@ -15,7 +15,7 @@ for a number that cannot be computed (too few observations, NaN).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,6 +23,7 @@ from havenflow.data.repository import Origin
 
 __all__ = [
     "AveragePathPoint",
+    "BottomLine",
     "Chart",
     "Claim",
     "ClaimNumber",
@@ -30,11 +31,14 @@ __all__ = [
     "DataSource",
     "EventHorizon",
     "EventStudy",
+    "Forecast",
     "LeadLag",
     "LeadLagProfilePoint",
     "MethodNote",
+    "NoteInfo",
     "Report",
     "ReportOptions",
+    "Sensitivity",
     "SeriesInfo",
     "SeriesValues",
 ]
@@ -205,19 +209,11 @@ class EventStudy(_Versioned):
 class ReportOptions(_Doc):
     """The options the report was built with."""
 
-    asof: str | None = Field(description="Requested as-of date; null: the latest common date.")
+    asof: str | None = Field(description="Requested as-of date; null: the note's default.")
     seed: int = Field(description="Random seed of every bootstrap.")
     replicates: int = Field(description="Bootstrap/null draws per test.")
-    leader: str = Field(description="Lead-lag leader (series id).")
-    follower: str = Field(description="Lead-lag follower (series id).")
-    leadlag_freq: str = Field(description="Lead-lag calendar (D, W, M).")
-    leadlag_max_lag: int = Field(description="Largest lag scanned, in bars of leadlag_freq.")
-    trigger: str = Field(description="Event-study trigger.")
-    event_target: str = Field(description="Event-study target (series id).")
-    attribution_window: str = Field(description="Window of the return attribution (e.g. 3M).")
-    var_leaders: str = Field(description="Comma-separated leaders of the VAR.")
-    var_max_lag: int = Field(description="Largest VAR lag order tried.")
-    var_ic: str = Field(description="Information criterion choosing the VAR lag order.")
+    sensitivity: bool = Field(description="Whether claims were re-judged under alternatives.")
+    fdr_level: float = Field(description="Level of the note-wide Benjamini-Hochberg control.")
 
 
 class ClaimSummary(_Doc):
@@ -226,9 +222,53 @@ class ClaimSummary(_Doc):
     id: str = Field(description="Claim id (C1, C2, ...).")
     claim: str = Field(description="The claim, in words.")
     verdict: str = Field(
-        description="'supported', 'not supported', 'inconclusive' or 'not testable with the "
-        "data at hand'."
+        description="'supported', 'not supported', 'inconclusive' or 'not testable' (the "
+        "explanation says why)."
     )
+    q_value: Number | None = Field(
+        default=None, description="Benjamini-Hochberg q-value across the note's tests."
+    )
+    robustness: str | None = Field(
+        default=None, description="'robust', 'fragile' or 'untested' under the alternatives."
+    )
+
+
+class Sensitivity(_Doc):
+    """The verdict recomputed under alternative reasonable parameters."""
+
+    label: str = Field(description="'robust' (same verdict under every alternative) or 'fragile'.")
+    alternatives: list[dict[str, Any]] = Field(
+        description="label, changed parameters, verdict, pvalue, reason (when not testable)."
+    )
+
+
+class Forecast(_Doc):
+    """What a claim implies for an asset's forward return, as written and by its evidence."""
+
+    asset: str = Field(description="Series id.")
+    days: list[int] = Field(description="Span in trading days from the claim's date.")
+    claimed: str = Field(description="What the claim says: up, down, not up, not down.")
+    direction: int = Field(description="What the evidence says: 1 up, -1 down, 0 no edge.")
+    basis: str = Field(description="The numbers behind the direction.")
+
+
+class BottomLine(_Doc):
+    """Agreements and tensions between the note's claims, from their numbers."""
+
+    text: list[str] = Field(description="The bottom line, one sentence per item.")
+    tally: dict[str, int] = Field(description="Number of claims per verdict.")
+    agreements: list[dict[str, Any]] = Field(description="Pairs of claims that agree.")
+    tensions: list[dict[str, Any]] = Field(description="Pairs of claims in tension.")
+
+
+class NoteInfo(_Doc):
+    """The note the report judges."""
+
+    title: str = Field(description="The note's title.")
+    date: str = Field(description="When it was written (ISO day): the default as-of.")
+    source: str | None = Field(default=None, description="Where the note comes from.")
+    summary: str | None = Field(default=None, description="The note's summary, if any.")
+    path: str = Field(description="The note file, or the bundled note's name.")
 
 
 class ClaimNumber(_Doc):
@@ -242,8 +282,8 @@ class ClaimNumber(_Doc):
 class Chart(_Doc):
     """Data of one chart. Keys besides ``kind`` and ``title`` depend on the kind.
 
-    Kinds: price_markers, ranking, relative_strength, tails, attribution, line, stress_bars,
-    phases, implied, leadlag_profile, rolling_lag, event_path, irf, fan.
+    Kinds: price_markers, ranking, relative_strength, tails, attribution, line, series_beside,
+    stress_bars, phases, implied, leadlag_profile, rolling_lag, event_path, irf, fan.
     """
 
     kind: str = Field(description="Chart kind; decides the other keys.")
@@ -253,14 +293,20 @@ class Chart(_Doc):
 class Claim(ClaimSummary):
     """One claim with the numbers, the rule and the chart(s) behind its verdict."""
 
+    kind: str = Field(description="The claim's kind (havenflow kinds lists them).")
+    params: dict[str, Any] = Field(description="The kind's parameters, validated.")
+    on: str | None = Field(default=None, description="The date the claim is about, if dated.")
+    negate: bool = Field(description="Whether the note claims the opposite of the kind's test.")
+    judged_on: str = Field(description="The date the claim was judged at (ISO day).")
     numbers: list[ClaimNumber] = Field(description="The numbers the verdict rests on.")
     explanation: str = Field(description="The verdict's reasoning in words.")
     rule: str = Field(description="The decision rule, stated before looking at the data.")
-    chart: Chart | None = Field(default=None, description="The claim's chart, when it has one.")
-    charts: list[Chart] | None = Field(
-        default=None, description="The claim's charts, when it has several."
-    )
-    notes: list[str] | None = Field(default=None, description="Caveats specific to the claim.")
+    charts: list[Chart] = Field(description="The claim's charts.")
+    pvalue: Number | None = Field(default=None, description="p-value of the claim's test.")
+    test: str | None = Field(default=None, description="The claim's test's null, in words.")
+    sensitivity: Sensitivity | None = Field(default=None, description="Sensitivity block.")
+    forecasts: list[Forecast] = Field(description="What the claim implies for forward returns.")
+    notes: list[str] = Field(description="Caveats specific to the claim.")
 
 
 class MethodNote(_Doc):
@@ -284,13 +330,16 @@ class DataSource(_Doc):
 class Report(_Doc):
     """The report: every claim's verdict, numbers and chart data as of one date."""
 
-    title: str = Field(description="Report title.")
+    title: str = Field(description="Report title (the note's).")
+    note: NoteInfo
     asof: str = Field(description="Date the report is as of (ISO day).")
+    asof_reason: str = Field(description="Why that date (given, the note's, or the data's).")
     havenflow_version: str = Field(description="Version of havenflow that built it.")
     seed: int = Field(description="Random seed of every bootstrap.")
     options: ReportOptions
     summary: list[ClaimSummary] = Field(description="Every claim's verdict, in order.")
     claims: list[Claim] = Field(description="Every claim in full, in order.")
+    bottom_line: BottomLine
     methods: list[MethodNote] = Field(description="Method notes.")
     data: list[DataSource] = Field(description="The series used, with their dates and origin.")
     notes: list[str] = Field(description="Report-wide caveats.")

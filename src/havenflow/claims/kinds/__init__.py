@@ -1,0 +1,1 @@
+"""One module per claim kind; :data:`havenflow.claims.registry.KINDS` lists them."""
