@@ -396,7 +396,7 @@ def check_note(
     ctx = Context(repo, asof, seed=o.seed, replicates=o.replicates)
     claims: list[dict[str, Any]] = []
     forecasts: dict[str, list[Forecast]] = {}
-    methods: dict[str, str] = {}
+    methods: dict[str, list[str]] = {}  # methods text -> the claims it describes
     needed: list[str] = []
     for claim in note.claims:
         kind = KINDS[claim.kind]
@@ -404,7 +404,7 @@ def check_note(
         needed += kind.needs(claim.params)
         text = kind.methods(claim.params)
         if text:
-            methods.setdefault(text, claim.id)
+            methods.setdefault(text, []).append(claim.id)
         if outcome.forecasts and outcome.verdict is not Verdict.not_testable:
             forecasts[claim.id] = outcome.forecasts
         claims.append(
@@ -462,9 +462,7 @@ def check_note(
         ],
         "claims": claims,
         "bottom_line": bottom_line(claims, forecasts),
-        "methods": [
-            {"name": ", ".join(_claims_using(claims, text)), "text": text} for text in methods
-        ]
+        "methods": [{"name": ", ".join(ids), "text": text} for text, ids in methods.items()]
         + [
             {
                 "name": "Point-in-time",
@@ -483,13 +481,3 @@ def check_note(
         "notes": [],
     }
     return dict(jsonable(doc))
-
-
-def _claims_using(claims: list[dict[str, Any]], text: str) -> list[str]:
-    out = []
-    for c in claims:
-        kind = KINDS[c["kind"]]
-        params = kind.params.model_validate(c["params"])
-        if kind.methods(params) == text:
-            out.append(c["id"])
-    return out
