@@ -23,6 +23,7 @@ otherwise it is the baseline, and the result says so.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from numpy.typing import NDArray
 from scipy import stats
 
 from havenflow.analytics.results import Result
+from havenflow.analytics.reuse import reused
 from havenflow.exceptions import DataValidationError, InsufficientDataError
 
 if TYPE_CHECKING:
@@ -46,6 +48,7 @@ __all__ = [
     "ConditionalOutlook",
     "OutlookResult",
     "OutlookSpec",
+    "cdf_from_quantiles",
     "crps_from_quantiles",
     "outlook_features",
     "quantile_regression",
@@ -558,7 +561,7 @@ def crps_from_quantiles(y: float, quantiles: FloatArray, levels: FloatArray) -> 
     return float(2.0 * np.mean(pinball(y, quantiles, levels)))
 
 
-def _cdf_from_quantiles(x: float, quantiles: FloatArray, levels: FloatArray) -> float:
+def cdf_from_quantiles(x: float, quantiles: FloatArray, levels: FloatArray) -> float:
     """P(Y <= x) by linear interpolation of the quantile function (tails: half a cell)."""
     lo = float(levels[0]) / 2.0
     hi = 1.0 - (1.0 - float(levels[-1])) / 2.0
@@ -568,7 +571,7 @@ def _cdf_from_quantiles(x: float, quantiles: FloatArray, levels: FloatArray) -> 
 def _event_probs_from_quantiles(quantiles: FloatArray, levels: FloatArray) -> dict[str, float]:
     out = {}
     for name, (op, thr) in EVENTS.items():
-        cdf = _cdf_from_quantiles(thr, quantiles, levels)
+        cdf = cdf_from_quantiles(thr, quantiles, levels)
         out[name] = 1.0 - cdf if op == ">" else cdf
     return out
 
@@ -846,7 +849,14 @@ class ConditionalOutlook:
                 train = train[np.isfinite(fwd[train])]
                 if len(train) < self.spec.min_train:
                     continue
-                fcs, near = self._forecast(x[train], fwd[train], x[j], train)
+                # The forecast at an origin depends only on these inputs: a verdict timeline
+                # judging the note at a later date reuses it (identical inputs, same key).
+                x_train, y_train, x_now = x[train], fwd[train], x[j]
+                fcs, near = reused(
+                    "outlook.forecast",
+                    (x_train, y_train, x_now, train, self.spec.k_analogues),
+                    functools.partial(self._forecast, x_train, y_train, x_now, train),
+                )
                 if j == n - 1:
                     current[h] = fcs
                     n_train[h] = len(train)

@@ -41,6 +41,7 @@ from havenflow.analytics.hmm import (
     hamilton_filter,
 )
 from havenflow.analytics.results import Result
+from havenflow.analytics.reuse import reused
 from havenflow.data.align import last_bar_of_week
 from havenflow.exceptions import DataValidationError, InsufficientDataError
 
@@ -835,24 +836,58 @@ class MarkovPhaseModel:
             mu = y.mean(axis=0)
             sd = y.std(axis=0)
             sd = np.where(sd > 0, sd, 1.0)
-            model = GaussianHMM((y - mu) / sd, len(PHASE_IDS), "diag")
-            tries: list[tuple[str, GaussianHMMResult]] = []
-            if fits:
-                prev = fits[-1]
-                warm = ((prev.means - mu) / sd, prev.variances / sd**2, prev.transition)
-                tries.append(
-                    ("warm", model.fit(init_params=warm, max_iter=max_iter, tol=tol, polish=False))
-                )
-            if not fits or pd.Timestamp(m).month == 12:
-                # The likelihood has many local maxima: a warm start alone stays in its own, so
-                # each year end two cold starts compete with it (the highest likelihood wins).
-                cold = model.fit(
-                    init_labels=rules[:n] - 1, seed=seed, max_iter=max_iter, tol=tol, polish=False
-                )
-                tries.append(("rules", cold))
-                pca = model.fit(seed=seed, max_iter=max_iter, tol=tol, polish=False)
-                tries.append(("principal direction", pca))
-            start, res = max(tries, key=lambda t: t[1].llf)
+            prev = fits[-1] if fits else None
+            cold_too = prev is None or pd.Timestamp(m).month == 12
+
+            def estimate(
+                y: NDArray[np.float64] = y,
+                mu: NDArray[np.float64] = mu,
+                sd: NDArray[np.float64] = sd,
+                n: int = int(n),
+                prev: MarkovFit | None = prev,
+                cold_too: bool = cold_too,
+            ) -> tuple[str, GaussianHMMResult]:
+                model = GaussianHMM((y - mu) / sd, len(PHASE_IDS), "diag")
+                tries: list[tuple[str, GaussianHMMResult]] = []
+                if prev is not None:
+                    warm = ((prev.means - mu) / sd, prev.variances / sd**2, prev.transition)
+                    tries.append(
+                        (
+                            "warm",
+                            model.fit(init_params=warm, max_iter=max_iter, tol=tol, polish=False),
+                        )
+                    )
+                if cold_too:
+                    # The likelihood has many local maxima: a warm start alone stays in its
+                    # own, so each year end two cold starts compete with it (the highest
+                    # likelihood wins).
+                    cold = model.fit(
+                        init_labels=rules[:n] - 1,
+                        seed=seed,
+                        max_iter=max_iter,
+                        tol=tol,
+                        polish=False,
+                    )
+                    tries.append(("rules", cold))
+                    pca = model.fit(seed=seed, max_iter=max_iter, tol=tol, polish=False)
+                    tries.append(("principal direction", pca))
+                return max(tries, key=lambda t: t[1].llf)
+
+            # A month's estimate depends only on these inputs: a verdict timeline judging the
+            # note at a later date reuses it (identical inputs, same key).
+            start, res = reused(
+                "regime.markov_estimate",
+                (
+                    y,
+                    rules[:n],
+                    None if prev is None else (prev.means, prev.variances, prev.transition),
+                    cold_too,
+                    seed,
+                    max_iter,
+                    tol,
+                ),
+                estimate,
+            )
             o = _phase_order(res.means)
             fits.append(
                 MarkovFit(
