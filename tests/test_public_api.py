@@ -164,3 +164,16 @@ def test_the_other_families_from_pandas(home: Path) -> None:
     fit = hf.drivers(m, "silver", ["usd_broad", "real_yield_10y"])
     assert fit.to_dict()["kind"] == "drivers"
     assert fit.nobs == len(m)
+
+
+def test_timeline_from_python(tmp_path: Path) -> None:
+    note = tmp_path / "gold.toml"
+    note.write_text(
+        '[note]\ntitle = "g"\ndate = "2025-06-30"\n\n[[claim]]\nid = "G"\ntext = "Gold at a '
+        'record."\nkind = "all_time_high"\nasset = "gold"\n'
+    )
+    out = hf.timeline(note, "2025-01-01", "2025-06-30", "Q")
+    assert [s["asof"] for s in out["timeline"]] == ["2025-03-31", "2025-06-30"]
+    one = hf.check(note, asof="2025-03-31", sensitivity=False, hindsight=False)
+    assert out["timeline"][0]["verdicts"] == {"G": one["claims"][0]["verdict"]}
+    assert "hindsight" not in one

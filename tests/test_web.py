@@ -66,6 +66,12 @@ def client(built_reports: list[dict[str, Any]]) -> TestClient:
         ("/api/series/..%2F..%2Fetc%2Fpasswd", 404, ""),
         ("/api/series/passwd", 404, "unknown series"),
         ("/api/report?asof=1800-01-01", 400, "1800"),
+        ("/api/timeline?note=../../etc/passwd", 400, "bundled note"),
+        ("/api/timeline?step=D", 400, "step must be one of"),
+        ("/api/timeline?start=2000-01-01&step=W", 400, "at most 36"),
+        ("/api/timeline?end=2026-10-30", 400, "is after 2026-07-10"),
+        ("/api/timeline?start=2026-13-01", 400, "not a valid date"),
+        ("/timeline?note=nope", 400, "bundled note"),
     ],
 )
 def test_bad_input_gets_a_clear_4xx(
@@ -413,3 +419,32 @@ def _watch(page: Any) -> list[str]:
     page.on("console", lambda m: seen.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: seen.append(f"uncaught: {e}"))
     return seen
+
+
+def test_timeline_api_and_page(client: TestClient) -> None:
+    from havenflow.claims import resolve_note
+    from havenflow.claims.timeline import TimelineOptions, verdict_timeline
+
+    note = "copper-equities-2024-05"
+    params = {"note": note, "start": "2024-03-01", "end": "2024-05-31", "step": "M"}
+    r = client.get("/api/timeline", params=params)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    direct = verdict_timeline(
+        resolve_note(note), DataRepository(), TimelineOptions("2024-03-01", "2024-05-31", "M")
+    )
+    assert body == {"note": note} | direct  # the model drops, renames and adds nothing
+    assert [s["asof"] for s in body["timeline"]] == ["2024-03-29", "2024-04-30", "2024-05-31"]
+    assert _undescribed(models.Timeline.model_validate(body)) == []
+    page = client.get("/timeline", params=params)
+    assert page.status_code == 200
+    assert "Verdict spells" in page.text
+    assert 'id="track-record"' in page.text
+
+
+def test_dashboard_shows_what_happened_next_beside_the_verdicts(client: TestClient) -> None:
+    page = client.get("/", params={"asof": ASOF})
+    assert page.status_code == 200
+    assert 'id="hindsight"' in page.text
+    assert "What happened next" in page.text
+    assert 'href="/timeline"' in page.text

@@ -22,6 +22,7 @@ from havenflow.api import (
     phases,
     rolling_leadlag,
     snapshot,
+    timeline,
     var,
 )
 from havenflow.exceptions import (
@@ -54,6 +55,7 @@ __all__ = [
     "phases",
     "rolling_leadlag",
     "snapshot",
+    "timeline",
     "var",
 ]
 

@@ -56,6 +56,7 @@ __all__ = [
     "phases",
     "rolling_leadlag",
     "snapshot",
+    "timeline",
     "var",
 ]
 
@@ -396,6 +397,7 @@ def check(
     seed: int = 0,
     replicates: int = 999,
     sensitivity: bool = True,
+    hindsight: bool = True,
     data: Sequence[str | Path] = (),
     store: str | Path | None = None,
 ) -> dict[str, Any]:
@@ -411,14 +413,17 @@ def check(
         Of every bootstrap and null.
     sensitivity
         Re-judge each claim under alternative parameters.
+    hindsight
+        Where the data runs past the as-of date, score the forward-looking claims against
+        what followed (``hindsight``, ``hindsight_info``); it never changes a verdict.
     data, store
         Files of your own series (usable by id in every kind), and a store path.
 
     Returns
     -------
     dict
-        The report document (``summary``, ``claims``, ``bottom_line``, ...), plain JSON types;
-        ``havenflow.report.render_html`` renders it.
+        The report document (``summary``, ``claims``, ``bottom_line``, ``hindsight``, ...),
+        plain JSON types; ``havenflow.report.render_html`` renders it.
 
     Raises
     ------
@@ -430,5 +435,60 @@ def check(
     return check_note(
         resolve_note(note),
         _repository(data, store),
-        CheckOptions(asof=asof, seed=seed, replicates=replicates, sensitivity=sensitivity),
+        CheckOptions(
+            asof=asof,
+            seed=seed,
+            replicates=replicates,
+            sensitivity=sensitivity,
+            hindsight=hindsight,
+        ),
+    )
+
+
+def timeline(
+    note: str | Path,
+    start: str,
+    end: str,
+    step: Literal["W", "M", "Q"] = "M",
+    *,
+    seed: int = 0,
+    replicates: int = 999,
+    workers: int = 1,
+    data: Sequence[str | Path] = (),
+    store: str | Path | None = None,
+) -> dict[str, Any]:
+    """Judge a note at every week, month or quarter end from ``start`` to ``end``.
+
+    Each step equals ``check(note, asof=step)`` without the sensitivity block; the data is
+    read once and identical fits are reused across steps.
+
+    Parameters
+    ----------
+    note
+        A note file, or a bundled note's name.
+    start, end
+        The range (ISO dates); refused when it ends after the note's data or starts before it.
+    step
+        ``"W"`` (Fridays), ``"M"`` (month ends) or ``"Q"`` (quarter ends), business days.
+    seed, replicates
+        Of every bootstrap and null (as in :func:`check`).
+    workers
+        Worker processes (spawned: a script calling this with ``workers > 1`` needs the
+        ``if __name__ == "__main__":`` guard).
+    data, store
+        Files of your own series, and a store path.
+
+    Returns
+    -------
+    dict
+        ``timeline`` (per step: ``asof``, ``verdicts``, ``numbers``) and ``timeline_info``
+        (range, claims, verdict spells, ``track_record``); ``havenflow.report.render`` draws it.
+    """
+    from havenflow.claims import resolve_note
+    from havenflow.claims.timeline import TimelineOptions, verdict_timeline
+
+    return verdict_timeline(
+        resolve_note(note),
+        _repository(data, store),
+        TimelineOptions(start, end, step, seed=seed, replicates=replicates, workers=workers),
     )

@@ -111,6 +111,17 @@ class ClaimOutcome:
     test: str | None = None
     notes: list[str] = field(default_factory=list)
     forecasts: list[Forecast] = field(default_factory=list)
+    #: Label of the number the verdict rule turns on (a timeline draws it under the verdicts);
+    #: None: the p-value of an inferential claim, else the first number with a value.
+    deciding: str | None = None
+
+    def deciding_number(self) -> Number | None:
+        """The number the verdict turns on (see :attr:`deciding`)."""
+        if self.deciding is not None:
+            return next((n for n in self.numbers if n.label == self.deciding), None)
+        if self.pvalue is not None:
+            return Number(f"p-value ({self.test})", f"{self.pvalue:.3g}", self.pvalue)
+        return next((n for n in self.numbers if n.value is not None), None)
 
     @classmethod
     def not_testable(cls, reason: str, rule: str = "") -> ClaimOutcome:
@@ -191,6 +202,16 @@ class ClaimKind(Generic[P]):
     def methods(self, p: P) -> str:
         """The methods text of this claim (printed in the report's methods section)."""
         return ""
+
+    def hindsight(self, ctx: Context, p: P, outcome: ClaimOutcome, later: Any) -> list[Any] | None:
+        """What happened after ``ctx.asof``: rows of :mod:`havenflow.claims.hindsight`.
+
+        ``later`` is a :class:`~havenflow.claims.hindsight.Later` (the data known at its end).
+        None (the default) scores the outcome's forecasts; a kind with more to say (an outlook
+        distribution, an event's excess return, a phase's path) overrides it. It never changes
+        the as-of verdict: it runs after every claim is judged.
+        """
+        return None
 
 
 # ---- formatting shared by the kinds ------------------------------------------------------------

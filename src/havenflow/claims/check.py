@@ -15,6 +15,7 @@ import pandas as pd
 from havenflow import __version__
 from havenflow.analytics.results import jsonable
 from havenflow.claims.base import ClaimKind, ClaimOutcome, Context, Forecast, Verdict
+from havenflow.claims.hindsight import hindsight, hindsight_summary
 from havenflow.claims.note import Note, NoteClaim, validate_ids
 from havenflow.claims.registry import KINDS
 from havenflow.data.repository import DataRepository
@@ -34,6 +35,9 @@ class CheckOptions:
     seed: int = 0
     replicates: int = 999
     sensitivity: bool = True
+    #: Score the forward-looking claims against the data after the as-of date, where there is
+    #: some ("what happened next"); computed after every verdict, it never changes one.
+    hindsight: bool = True
 
 
 # ---- dates -------------------------------------------------------------------------------------
@@ -131,7 +135,7 @@ def freshness(repo: DataRepository, sid: str, day: pd.Timestamp) -> str | None:
 # ---- one claim ---------------------------------------------------------------------------------
 
 
-def _guarded(kind: ClaimKind[Any], ctx: Context, params: Any) -> ClaimOutcome:
+def guarded_judge(kind: ClaimKind[Any], ctx: Context, params: Any) -> ClaimOutcome:
     """The kind's judgement; a HavenflowError (missing or insufficient data) is "not testable".
 
     Anything else (a missing field, a bug) propagates: a renamed key must fail the build,
@@ -146,6 +150,7 @@ def _guarded(kind: ClaimKind[Any], ctx: Context, params: Any) -> ClaimOutcome:
 def _judge_claim(
     claim: NoteClaim, ctx: Context, options: CheckOptions
 ) -> tuple[ClaimOutcome, dict[str, Any], pd.Timestamp]:
+    """The claim's outcome, its sensitivity block and the date it was judged on."""
     kind = KINDS[claim.kind]
     day = claim.on if claim.on is not None else ctx.asof
     if day > ctx.asof:
@@ -168,13 +173,13 @@ def _judge_claim(
                     "verdict then rests on it)"
                 )
             return ClaimOutcome.not_testable(f"not testable: {stale}{hint}"), {}, day
-    outcome = _negated(_guarded(kind, here, claim.params), claim.negate)
+    outcome = _negated(guarded_judge(kind, here, claim.params), claim.negate)
     sensitivity: dict[str, Any] = {}
     alternatives = kind.alternatives(claim.params) if options.sensitivity else []
     if alternatives and outcome.verdict is not Verdict.not_testable:
         rows = []
         for label, alt in alternatives:
-            alt_outcome = _negated(_guarded(kind, here, alt), claim.negate)
+            alt_outcome = _negated(guarded_judge(kind, here, alt), claim.negate)
             rows.append(
                 {
                     "label": label,
@@ -394,6 +399,7 @@ def check_note(
     validate_ids(note, repo)
     asof, why = default_asof(note, repo, o.asof)
     ctx = Context(repo, asof, seed=o.seed, replicates=o.replicates)
+    judged: list[tuple[NoteClaim, ClaimOutcome, pd.Timestamp, Context]] = []
     claims: list[dict[str, Any]] = []
     forecasts: dict[str, list[Forecast]] = {}
     methods: dict[str, list[str]] = {}  # methods text -> the claims it describes
@@ -401,12 +407,14 @@ def check_note(
     for claim in note.claims:
         kind = KINDS[claim.kind]
         outcome, sensitivity, day = _judge_claim(claim, ctx, o)
+        judged.append((claim, outcome, day, ctx.at(day) if day != ctx.asof else ctx))
         needed += kind.needs(claim.params)
         text = kind.methods(claim.params)
         if text:
             methods.setdefault(text, []).append(claim.id)
         if outcome.forecasts and outcome.verdict is not Verdict.not_testable:
             forecasts[claim.id] = outcome.forecasts
+        deciding = outcome.deciding_number()
         claims.append(
             {
                 "id": claim.id,
@@ -426,6 +434,7 @@ def check_note(
                 "q_value": None,
                 "sensitivity": sensitivity or None,
                 "forecasts": [f.to_dict() for f in outcome.forecasts],
+                "deciding": None if deciding is None else deciding.to_dict(),
                 "notes": outcome.notes,
             }
         )
@@ -480,4 +489,20 @@ def check_note(
         "data": _data_table(repo, list(dict.fromkeys(needed)), asof),
         "notes": [],
     }
+    if o.hindsight:
+        # After every verdict, from its own context: the as-of document above is final.
+        later = hindsight(judged, repo, asof, seed=o.seed, replicates=o.replicates)
+        doc["hindsight"] = later["rows"]
+        doc["hindsight_info"] = {
+            "end": later["end"],
+            "charts": later["charts"],
+            "notes": later["notes"],
+            "summary": hindsight_summary(later["rows"]),
+            "method": "Returns are log returns on business days from the close of the claim's "
+            "date (an event's: from the event's close); horizons in trading days. Outlook "
+            "rows: PIT = the as-of forecast CDF at the realised return, CRPS against the "
+            "as-of quantiles (and the baseline's), inside = within the as-of 5-95% interval. "
+            "Computed after the as-of verdicts from the data known at the end date; it never "
+            "changes them.",
+        }
     return dict(jsonable(doc))

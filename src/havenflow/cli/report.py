@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -33,6 +35,45 @@ SensitivityOption = Annotated[
 ]
 
 
+HindsightOption = Annotated[
+    bool,
+    typer.Option(
+        "--hindsight/--no-hindsight",
+        help="Where the data runs past the as-of date, score the forward-looking claims "
+        "against what followed (never changes a verdict).",
+    ),
+]
+HistoryOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Also judge the note at every step from START to END (START..END, ISO dates): a "
+        "verdict timeline, each step equal to `check --asof` that date, with the tool's track "
+        "record.",
+    ),
+]
+
+
+class Step(StrEnum):
+    """Timeline steps."""
+
+    W = "W"
+    M = "M"
+    Q = "Q"
+
+
+StepOption = Annotated[
+    Step, typer.Option(help="Timeline step: W (Fridays), M (month ends), Q (quarter ends).")
+]
+WorkersOption = Annotated[
+    int,
+    typer.Option(
+        help="Worker processes for the timeline's steps (default: 2 where there are 2 cores).",
+        min=1,
+        max=64,
+    ),
+]
+
+
 def _write(
     ctx: typer.Context,
     note: str,
@@ -42,6 +83,10 @@ def _write(
     replicates: int,
     asof: str | None,
     sensitivity: bool,
+    history: str | None = None,
+    step: Step = Step.M,
+    workers: int | None = None,
+    hindsight: bool = True,
 ) -> None:
     from havenflow.claims import resolve_note
     from havenflow.report import (
@@ -55,7 +100,10 @@ def _write(
     parsed = resolve_note(note)  # a malformed note fails here, before any data is read
     repo = state(ctx).repository()
     to_stdout = out is not None and str(out) == "-"
-    with progress(f"judging {len(parsed.claims)} claims of {parsed.path}", enabled=not to_stdout):
+    what = f"judging {len(parsed.claims)} claims of {parsed.path}" + (
+        f", and at every {step.value} step of {history}" if history else ""
+    )
+    with progress(what, enabled=not to_stdout):
         payload = build_report(
             repo,
             ReportOptions(
@@ -64,6 +112,10 @@ def _write(
                 replicates=replicates,
                 note=note,
                 sensitivity=sensitivity,
+                hindsight=hindsight,
+                history=history,
+                step=step.value,
+                workers=workers if workers is not None else min(2, os.cpu_count() or 1),
             ),
         )
         if how is ReportFormat.json:
@@ -84,6 +136,16 @@ def _write(
     console.print(summary_box(payload), highlight=False, soft_wrap=True)
     for line in payload["bottom_line"]["text"]:
         console.print(f"- {line}", highlight=False, soft_wrap=True)
+    later = payload.get("hindsight_info") or {}
+    if later.get("summary"):
+        console.print(
+            f"What happened next (data to {later['end']}): {later['summary'][0]}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    record = (payload.get("timeline_info") or {}).get("track_record") or {}
+    for entry in (record.get("claims") or {}).values():
+        console.print(f"- track record: {entry['text']}", highlight=False, soft_wrap=True)
     console.print(f"wrote {target} ({len(text.encode()) / 1e6:.1f} MB)", highlight=False)
 
 
@@ -101,13 +163,21 @@ def check(
     replicates: ReplicatesOption = 999,
     sensitivity: SensitivityOption = True,
     asof: AsOf = None,
+    hindsight: HindsightOption = True,
+    history: HistoryOption = None,
+    step: StepOption = Step.M,
+    workers: WorkersOption | None = None,
 ) -> None:
     """Judge every claim of a note: verdicts, numbers, charts, sensitivity and a bottom line.
 
     With no --asof the note is judged on its date, or on the last date its series share if
-    that is earlier; a claim with ``on = "..."`` is judged on that date.
+    that is earlier; a claim with ``on = "..."`` is judged on that date. Where the data runs
+    past that date, "what happened next" scores its forward-looking claims. --history adds a
+    verdict timeline and the tool's own track record.
     """
-    _write(ctx, note, out, how, seed, replicates, asof, sensitivity)
+    _write(
+        ctx, note, out, how, seed, replicates, asof, sensitivity, history, step, workers, hindsight
+    )
 
 
 def report(

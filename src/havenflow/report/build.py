@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from havenflow.analytics.reuse import reuse_fits
 from havenflow.claims import CheckOptions, Verdict, check_note, resolve_note
+from havenflow.claims.timeline import TimelineOptions, parse_history, step_dates, verdict_timeline
 from havenflow.data.repository import DataRepository
 
 __all__ = ["SEED_NOTE", "VERDICTS", "ReportOptions", "build_report", "seed_claims"]
@@ -34,6 +36,11 @@ class ReportOptions:
     replicates: int = 999
     note: str = SEED_NOTE
     sensitivity: bool = True
+    hindsight: bool = True
+    #: ``START..END``: also judge the note at every ``step`` in that range (a timeline).
+    history: str | None = None
+    step: str = "M"
+    workers: int = 1
 
 
 def seed_claims() -> dict[str, str]:
@@ -49,12 +56,36 @@ def build_report(repo: DataRepository, options: ReportOptions | None = None) -> 
     NoteError
         If the note is malformed or names an unknown series.
     DataValidationError
-        If the as-of is malformed or after the last date the note's series share.
+        If the as-of is malformed or after the last date the note's series share, or the
+        history range is malformed, outside the data or too long.
     """
     o = options or ReportOptions()
     note = resolve_note(o.note)
-    return check_note(
-        note,
-        repo,
-        CheckOptions(asof=o.asof, seed=o.seed, replicates=o.replicates, sensitivity=o.sensitivity),
-    )
+    timeline = None
+    if o.history is not None:
+        # Parsed and bounded before any fit: a malformed range fails fast.
+        start, end = parse_history(o.history)
+        step_dates(start, end, o.step)
+    with reuse_fits():  # the as-of check and the timeline's steps share identical fits
+        doc = check_note(
+            note,
+            repo,
+            CheckOptions(
+                asof=o.asof,
+                seed=o.seed,
+                replicates=o.replicates,
+                sensitivity=o.sensitivity,
+                hindsight=o.hindsight,
+            ),
+        )
+        if o.history is not None:
+            timeline = verdict_timeline(
+                note,
+                repo,
+                TimelineOptions(
+                    start, end, o.step, seed=o.seed, replicates=o.replicates, workers=o.workers
+                ),
+            )
+    if timeline is not None:
+        doc |= timeline
+    return doc

@@ -8,7 +8,14 @@ from typing import Any
 import plotly.graph_objects as go
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-__all__ = ["figure", "figures", "render_html", "render_markdown", "summary_box"]
+__all__ = [
+    "figure",
+    "figures",
+    "render_html",
+    "render_markdown",
+    "summary_box",
+    "timeline_figures",
+]
 
 _COLORS = {"silver": "#8a8d91", "gold": "#c9a227", "bitcoin": "#f2a900"}
 _PHASE_COLORS = {
@@ -29,10 +36,9 @@ def _layout(fig: go.Figure, title: str, **kw: Any) -> go.Figure:
     fig.update_layout(
         title={"text": title, "font": {"size": 14}},
         template="plotly_white",
-        height=360,
         margin={"l": 50, "r": 20, "t": 50, "b": 40},
         legend={"orientation": "h", "y": -0.15},
-        **kw,
+        **({"height": 360} | kw),
     )
     return fig
 
@@ -131,6 +137,40 @@ def figure(chart: dict[str, Any]) -> go.Figure:
             marker={"color": "#5b7fa6"},
         )
         fig.update_yaxes(title="log points")
+    elif kind == "hindsight_path":
+        color = _COLORS.get(chart["asset"], "#5b7fa6")
+        fig.add_scatter(
+            x=chart["bars"],
+            y=[100 * math.expm1(v) for v in chart["path"]],
+            text=chart["dates"],
+            hovertemplate="%{text}: %{y:.1f}%<extra></extra>",
+            name=f"{chart['asset']}, realised",
+            line={"color": color},
+        )
+        marks = chart["marks"]
+        if marks:
+            lows = [(m["interval"] or [m["expected"], m["expected"]])[0] for m in marks]
+            highs = [(m["interval"] or [m["expected"], m["expected"]])[1] for m in marks]
+            exp = [100 * math.expm1(m["expected"]) for m in marks]
+            fig.add_scatter(
+                x=[m["bar"] for m in marks],
+                y=exp,
+                mode="markers",
+                name="as-of expectation (median; 5-95% where given)",
+                text=[m["label"] for m in marks],
+                marker={"color": "#333", "size": 9, "symbol": "diamond"},
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [100 * math.expm1(h) - e for h, e in zip(highs, exp, strict=True)],
+                    "arrayminus": [
+                        e - 100 * math.expm1(lo) for lo, e in zip(lows, exp, strict=True)
+                    ],
+                },
+            )
+        fig.add_hline(y=0, line={"color": "#888", "width": 1})
+        fig.update_xaxes(title="trading days after the claim's date")
+        fig.update_yaxes(title="simple return, %")
     elif kind == "line":
         fig.add_scatter(x=chart["dates"], y=chart["values"], name="ratio")
     elif kind == "series_beside":
@@ -328,6 +368,73 @@ def figure(chart: dict[str, Any]) -> go.Figure:
     return _layout(fig, chart.get("title", ""))
 
 
+_VERDICT_CODE = {"not testable": 0, "not supported": 1, "inconclusive": 2, "supported": 3}
+_VERDICT_COLORS = ["#d0d0d0", "#e8a39c", "#f3d98b", "#8fcf9a"]
+
+
+def timeline_figures(report: dict[str, Any]) -> list[go.Figure]:
+    """The verdict heatmap over time, then each claim's deciding number beneath it."""
+    info = report.get("timeline_info") or {}
+    steps = report.get("timeline") or []
+    if not steps:
+        return []
+    ids = [c["id"] for c in info["claims"]]
+    dates = [s["asof"] for s in steps]
+    n = len(_VERDICT_CODE)
+    scale = []
+    for code, color in enumerate(_VERDICT_COLORS):
+        scale += [[code / n, color], [(code + 1) / n, color]]
+    heat = go.Figure(
+        go.Heatmap(
+            x=dates,
+            y=ids,
+            z=[[_VERDICT_CODE[s["verdicts"][i]] for s in steps] for i in ids],
+            text=[
+                [
+                    s["verdicts"][i]
+                    + (f": {s['numbers'][i]['display']}" if s["numbers"].get(i) else "")
+                    for s in steps
+                ]
+                for i in ids
+            ],
+            hovertemplate="%{y} on %{x}: %{text}<extra></extra>",
+            colorscale=scale,
+            zmin=-0.5,
+            zmax=n - 0.5,
+            colorbar={
+                "tickvals": list(range(n)),
+                "ticktext": list(_VERDICT_CODE),
+                "title": "verdict",
+            },
+            xgap=1,
+            ygap=1,
+        )
+    )
+    heat.update_yaxes(autorange="reversed")
+    heat.update_xaxes(type="category")  # one column per step, whatever the spacing
+    out = [
+        _layout(
+            heat,
+            f"Verdicts at every {info['step_name'][:-1]} from {info['start']} to {info['end']} "
+            "(each step point-in-time)",
+            height=max(260, 34 * len(ids) + 120),
+        )
+    ]
+    for i in ids:
+        points = [(s["asof"], s["numbers"].get(i)) for s in steps]
+        values = [(d, n["value"]) for d, n in points if n and n.get("value") is not None]
+        if not values:
+            continue
+        label = next(n["label"] for _, n in points if n and n.get("value") is not None)
+        fig = go.Figure()
+        fig.add_scatter(x=[d for d, _ in values], y=[v for _, v in values], mode="lines+markers")
+        if label.startswith("p-value"):
+            fig.add_hline(y=0.05, line={"dash": "dot", "color": "#888"})
+            fig.update_yaxes(type="log")
+        out.append(_layout(fig, f"{i}: {label}", height=200, showlegend=False))
+    return out
+
+
 def figures(claim: dict[str, Any]) -> list[go.Figure]:
     """Every figure of one claim."""
     charts = claim.get("charts") or ([claim["chart"]] if claim.get("chart") else [])
@@ -347,18 +454,25 @@ def render_html(report: dict[str, Any], *, embed_js: bool = True) -> str:
     """Self-contained HTML: plotly's JS is embedded once (no CDN); works offline."""
     from plotly.offline import get_plotlyjs
 
-    charts = {}
-    for claim in report["claims"]:
-        charts[claim["id"]] = [
-            f.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False})
-            for f in figures(claim)
-        ]
+    def html(fig: go.Figure) -> str:
+        return str(
+            fig.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False})
+        )
+
+    charts = {claim["id"]: [html(f) for f in figures(claim)] for claim in report["claims"]}
+    later = report.get("hindsight_info") or {}
+    hindsight_charts = {
+        cid: [html(figure(c)) for c in specs] for cid, specs in (later.get("charts") or {}).items()
+    }
+    timeline_charts = [html(f) for f in timeline_figures(report)]
     return (
         _env()
         .get_template("report.html.j2")
         .render(
             report=report,
             charts=charts,
+            hindsight_charts=hindsight_charts,
+            timeline_charts=timeline_charts,
             plotly_js=get_plotlyjs() if embed_js else "",
             verdict_class=VERDICT_CLASS,
         )
@@ -421,6 +535,7 @@ def render_markdown(report: dict[str, Any]) -> str:
                 for a in sens["alternatives"]
             ]
         out += [f"_Note: {n}_" for n in c.get("notes") or []]
+    out += _markdown_hindsight(report) + _markdown_timeline(report)
     out += ["", "## Methods", ""]
     out += [f"- **{m['name']}**: {m['text']}" for m in report["methods"]]
     out += [
@@ -436,3 +551,60 @@ def render_markdown(report: dict[str, Any]) -> str:
         for d in report["data"]
     ]
     return "\n".join(out) + "\n"
+
+
+def _markdown_hindsight(report: dict[str, Any]) -> list[str]:
+    later = report.get("hindsight_info") or {}
+    rows = report.get("hindsight") or []
+    if not rows:
+        return []
+    out = ["", f"## What happened next (data to {later['end']})", ""]
+    out += [f"_{later['method']}_", ""]
+    out += ["| claim | what | horizon | end | realised | expected | held | scores |"]
+    out += ["|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        sc = r.get("scores") or {}
+        shown = ", ".join(
+            f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}"
+            for k, v in sc.items()
+            if k in {"pit", "crps", "crps_baseline", "in_interval", "in_ci", "verdict_now"}
+        )
+        out.append(
+            f"| {r['claim']} | {r['label']} | "
+            + (f"{r['horizon']} {r['horizon_unit']}" if r["horizon"] else "")
+            + f" | {r['end_date'] or 'pending (' + r['through'] + ')'} | "
+            + ("" if r["realised"] is None else f"{r['realised']:+.3f}")
+            + " | "
+            + ("" if r["expected"] is None else f"{r['expected']:+.3f}")
+            + f" | {'' if r['held'] is None else ('yes' if r['held'] else 'no')} | {shown} |"
+        )
+    out += [""] + [f"- {line}" for line in later.get("summary") or []]
+    out += [f"_Note: {n}_" for n in later.get("notes") or []]
+    return out
+
+
+def _markdown_timeline(report: dict[str, Any]) -> list[str]:
+    info = report.get("timeline_info") or {}
+    steps = report.get("timeline") or []
+    if not steps:
+        return []
+    ids = [c["id"] for c in info["claims"]]
+    short = {"supported": "S", "not supported": "N", "inconclusive": "I", "not testable": "-"}
+    out = [
+        "",
+        f"## Verdict timeline ({info['step_name']}, {info['start']} to {info['end']})",
+        "",
+        f"_{info['method']}_ S supported, N not supported, I inconclusive, - not testable.",
+        "",
+        "| as of | " + " | ".join(ids) + " |",
+        "|---|" + "---|" * len(ids),
+    ]
+    out += [
+        f"| {s['asof']} | " + " | ".join(short[s["verdicts"][i]] for i in ids) + " |" for s in steps
+    ]
+    out += ["", "Verdict spells:", ""] + [f"- {line}" for line in info["changes"]]
+    record = info.get("track_record") or {}
+    if record.get("claims"):
+        out += ["", "### Track record", ""]
+        out += [f"- {entry['text']}" for entry in record["claims"].values()]
+    return out

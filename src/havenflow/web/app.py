@@ -44,6 +44,10 @@ DOCS_ASSETS = "/assets/docs"
 _ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _FREQS = ("D", "W", "M")
+#: The most steps a timeline request may take (each step is a full check of the note): a bound
+#: on the work one request can ask for. The command line allows more (``havenflow check
+#: --history``).
+MAX_WEB_STEPS = 36
 
 
 class InputError(ValueError):
@@ -213,6 +217,37 @@ def create_app(
             lambda r: run_events(r, trigger, target, horizons=horizons, asof=asof).to_dict(),
         )
 
+    def timeline_for(note: str, start: str | None, end: str | None, step: str) -> Any:
+        """The timeline of a bundled note (default: the 12 month ends up to its date)."""
+        from havenflow.claims import bundled_notes, resolve_note
+        from havenflow.claims.timeline import STEPS, TimelineOptions, step_dates, verdict_timeline
+
+        if note not in bundled_notes():
+            raise InputError(
+                f"note must be a bundled note ({', '.join(bundled_notes())}), got {note!r}"
+            )
+        if step not in STEPS:
+            raise InputError(f"step must be one of {', '.join(STEPS)}, got {step!r}")
+        parsed = resolve_note(note)
+        last = _date(end) or parsed.date.date().isoformat()
+        first = (
+            _date(start)
+            or (pd.Timestamp(last) - pd.DateOffset(months=11, days=31)).date().isoformat()
+        )
+        n = len(step_dates(first, last, step, limit=None))
+        if n > MAX_WEB_STEPS:
+            raise InputError(
+                f"{first}..{last} at step {step} is {n} steps; the dashboard takes at most "
+                f"{MAX_WEB_STEPS} (use `havenflow check {note} --history {first}..{last}` for more)"
+            )
+        return cached(
+            "timeline",
+            (note, first, last, step),
+            lambda r: (
+                {"note": note} | verdict_timeline(parsed, r, TimelineOptions(first, last, step))
+            ),
+        )
+
     def check_pair(leader: str, follower: str, freq: str, max_lag: int) -> None:
         _series_id(leader, "leader")
         _series_id(follower, "follower")
@@ -253,6 +288,49 @@ def create_app(
     )
     def api_report(asof: str | None = None) -> dict[str, Any]:
         return report_for(_date(asof))
+
+    @app.get(
+        "/api/timeline",
+        summary="A bundled note's verdicts at every step of a range, with the track record",
+        response_model=models.Timeline,
+    )
+    def api_timeline(
+        note: str = "silver-bitcoin-2026-01",
+        start: str | None = None,
+        end: str | None = None,
+        step: str = "M",
+    ) -> dict[str, Any]:
+        return dict(timeline_for(note, start, end, step))
+
+    @app.get("/timeline", response_class=HTMLResponse, summary="The verdict timeline page")
+    def timeline_page(
+        note: str = "silver-bitcoin-2026-01",
+        start: str | None = None,
+        end: str | None = None,
+        step: str = "M",
+    ) -> HTMLResponse:
+        from havenflow.claims import bundled_notes
+        from havenflow.report.render import timeline_figures
+
+        doc = timeline_for(note, start, end, step)
+        charts = [
+            f.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False})
+            for f in timeline_figures(doc)
+        ]
+        html = env.get_template("timeline.html.j2").render(
+            doc=doc,
+            info=doc["timeline_info"],
+            charts=charts,
+            notes=list(bundled_notes()),
+            form={
+                "note": note,
+                "start": doc["timeline_info"]["start"],
+                "end": doc["timeline_info"]["end"],
+                "step": step,
+            },
+            version=__version__,
+        )
+        return html_page(html)
 
     @app.get(
         "/api/leadlag",

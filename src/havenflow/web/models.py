@@ -306,6 +306,9 @@ class Claim(ClaimSummary):
     test: str | None = Field(default=None, description="The claim's test's null, in words.")
     sensitivity: Sensitivity | None = Field(default=None, description="Sensitivity block.")
     forecasts: list[Forecast] = Field(description="What the claim implies for forward returns.")
+    deciding: ClaimNumber | None = Field(
+        default=None, description="The number the verdict turns on (drawn under a timeline)."
+    )
     notes: list[str] = Field(description="Caveats specific to the claim.")
 
 
@@ -327,6 +330,41 @@ class DataSource(_Doc):
     attribution: str = Field(description="Data source and licence note.")
 
 
+class HindsightRow(_Doc):
+    """One scored look at what followed a claim (never changes its as-of verdict)."""
+
+    claim: str = Field(description="Claim id.")
+    kind: str = Field(description="The claim's kind.")
+    label: str = Field(description="What is scored.")
+    asset: str | None = Field(description="The asset whose path is scored, if any.")
+    horizon: int | None = Field(description="Horizon (see horizon_unit).")
+    horizon_unit: str = Field(description="Unit of the horizon: trading days (business days).")
+    start_date: str = Field(description="The close the return starts from (ISO day).")
+    end_date: str | None = Field(description="The horizon's last close; null while pending.")
+    through: str = Field(description="The last close read (the end, or the data's last day).")
+    status: Literal["complete", "pending", "observed"] = Field(
+        description="complete; pending (horizon past the data); observed (descriptive)."
+    )
+    realised: Number | None = Field(description="Realised log return (or observed value).")
+    expected: Number | None = Field(description="The as-of central value (log return).")
+    claimed: str | None = Field(description="What the claim said: up, down, not up, not down.")
+    held: bool | None = Field(description="Whether the claimed direction came true.")
+    evidence: int | None = Field(default=None, description="As-of evidence: +1, -1, 0 (none).")
+    evidence_held: bool | None = Field(default=None, description="Whether the evidence held.")
+    scores: dict[str, Any] = Field(description="pit, crps, crps_baseline, in_interval, ...")
+    text: str = Field(description="The row in words.")
+
+
+class HindsightInfo(_Doc):
+    """The hindsight section's end date, charts, summary and method."""
+
+    end: str | None = Field(description="The last date of the data read (null: none after).")
+    charts: dict[str, list[Chart]] = Field(description="Realised paths per claim.")
+    notes: list[str] = Field(description="What could not be scored, and why.")
+    summary: list[str] = Field(description="The section in words.")
+    method: str = Field(description="How the rows are computed.")
+
+
 class Report(_Doc):
     """The report: every claim's verdict, numbers and chart data as of one date."""
 
@@ -343,3 +381,25 @@ class Report(_Doc):
     methods: list[MethodNote] = Field(description="Method notes.")
     data: list[DataSource] = Field(description="The series used, with their dates and origin.")
     notes: list[str] = Field(description="Report-wide caveats.")
+    hindsight: list[HindsightRow] | None = Field(
+        default=None, description="What happened next (after the as-of verdicts)."
+    )
+    hindsight_info: HindsightInfo | None = Field(default=None, description="Hindsight metadata.")
+
+
+class TimelineStep(_Doc):
+    """The note judged at one step (equal to check --asof that date)."""
+
+    asof: str = Field(description="The step's date (ISO day).")
+    verdicts: dict[str, str] = Field(description="Claim id -> verdict.")
+    numbers: dict[str, ClaimNumber | None] = Field(description="Claim id -> deciding number.")
+
+
+class Timeline(_Doc):
+    """A verdict timeline of a bundled note, with the tool's track record."""
+
+    note: str = Field(description="The bundled note's name.")
+    timeline: list[TimelineStep] = Field(description="One entry per step, in date order.")
+    timeline_info: dict[str, Any] = Field(
+        description="start, end, step, claims, verdict spells (changes), track_record, method."
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 from pydantic import Field
 
 from havenflow.analytics.performance import high_marks
@@ -54,6 +55,51 @@ class AllTimeHigh(ClaimKind[AllTimeHighParams]):
             "minus the 6M annualised log return; breakouts at 20/55/252 bars."
         )
 
+    def hindsight(
+        self, ctx: Context, p: AllTimeHighParams, outcome: ClaimOutcome, later: Any
+    ) -> list[Any]:
+        """The path after the date: return, deepest fall from the as-of high, any new high."""
+        import dataclasses
+
+        import numpy as np
+
+        from havenflow.claims.hindsight import both, forward_row
+
+        high = float(fits.levels(ctx, (p.asset,))[p.asset].max())
+        rows = []
+        for bars in (5, 21, 63):
+            row = forward_row(
+                later, "", self.name, f"{p.asset} {bars} trading days on", p.asset, ctx.asof, bars
+            )
+            path = later.path(p.asset, ctx.asof).iloc[: bars + 1]
+            worst = float(np.log(path.min() / high))
+            # Peak to trough inside the window: a new high first, then the fall from it.
+            peak_to_trough = float(np.log(path / path.cummax()).min())
+            above = path[path > high]
+            new_high = None if above.empty else pd.Timestamp(above.index[0]).date().isoformat()
+            text = (
+                f"{row.text}; lowest close {both(worst)} from the as-of high ({high:.2f}), "
+                f"deepest fall from a peak {both(peak_to_trough)}; "
+                + (
+                    f"a new high came on {new_high} ({float(above.max()):.2f})"
+                    if new_high
+                    else "no new high"
+                )
+            )
+            rows.append(
+                dataclasses.replace(
+                    row,
+                    scores={
+                        "high_asof": high,
+                        "worst_from_high": worst,
+                        "peak_to_trough": peak_to_trough,
+                        "new_high": new_high,
+                    },
+                    text=text,
+                )
+            )
+        return rows
+
     def judge(self, ctx: Context, p: AllTimeHighParams) -> ClaimOutcome:
         snap = fits.snapshot(ctx, (p.asset,)).to_dict()
         a = snap["assets"][0]
@@ -99,6 +145,7 @@ class AllTimeHigh(ClaimKind[AllTimeHighParams]):
         }
         return ClaimOutcome(
             verdict=verdict,
+            deciding="distance from the high",
             numbers=[
                 Number("all-time high", f"{a['ath']:.2f} on {a['ath_date']}", a["ath"]),
                 Number("distance from the high", pct(dd), dd),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 from pydantic import Field, field_validator
@@ -78,6 +78,27 @@ class EventStudy(ClaimKind[EventStudyParams]):
             f"stationary block-bootstrap inference with event dates fixed, events at least "
             f"{p.min_gap} bars apart; Bonferroni over the horizons."
         )
+
+    def hindsight(
+        self, ctx: Context, p: EventStudyParams, outcome: ClaimOutcome, later: Any
+    ) -> list[Any]:
+        """The last event's realised excess return at the horizons that ended after the date."""
+        from havenflow.claims.hindsight import event_rows, forecast_rows
+
+        ev = fits.events(ctx, p.trigger, p.target, p.horizons, p.min_gap)
+        return [
+            *event_rows(
+                later,
+                self.name,
+                p.target,
+                ctx.asof,
+                ev.event_dates,
+                ev.horizons,
+                p.direction,
+                p.trigger,
+            ),
+            *forecast_rows(later, "", self.name, ctx.asof, outcome.forecasts),
+        ]
 
     def judge(self, ctx: Context, p: EventStudyParams) -> ClaimOutcome:
         ev = fits.events(ctx, p.trigger, p.target, p.horizons, p.min_gap).to_dict()

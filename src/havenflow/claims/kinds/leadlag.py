@@ -386,6 +386,30 @@ class LeadLag(ClaimKind[LeadLagParams]):
         assert isinstance(res, VARLeadLagResult)
         return res, None
 
+    def hindsight(
+        self, ctx: Context, p: LeadLagParams, outcome: ClaimOutcome, later: Any
+    ) -> list[Any]:
+        """The follower over the claimed lag span after the date (did the lead show up).
+
+        With a trigger, also the last event's realised excess return at each horizon.
+        """
+        from havenflow.claims.hindsight import event_rows, forecast_rows
+
+        rows = forecast_rows(later, "", self.name, ctx.asof, outcome.forecasts)
+        if p.trigger:
+            ev = fits.events(ctx, p.trigger, p.follower, None)
+            rows += event_rows(
+                later,
+                self.name,
+                p.follower,
+                ctx.asof,
+                ev.event_dates,
+                ev.horizons,
+                {"positive": "up", "negative": "down"}.get(p.sign),
+                p.trigger,
+            )
+        return rows
+
     @staticmethod
     def _forecast(ctx: Context, p: LeadLagParams, xc: dict[str, Any], lead: bool) -> Forecast:
         """What the evidence implies for the follower over the claimed lag span."""

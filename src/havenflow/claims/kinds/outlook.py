@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import field_validator, model_validator
 
 from havenflow.claims import fits
@@ -23,6 +25,7 @@ from havenflow.claims.base import (
 Horizon = Literal["1M", "3M", "6M"]
 Direction = Literal["up", "down", "not_up", "not_down"]
 DAYS = {"1M": 21, "3M": 63, "6M": 126}
+HORIZON_LABELS = {v: k for k, v in DAYS.items()}
 
 
 class OutlookParams(KindParams):
@@ -87,8 +90,78 @@ class Outlook(ClaimKind[OutlookParams]):
             "the horizon is not judged."
         )
 
+    @staticmethod
+    def _days(p: OutlookParams) -> tuple[int, ...]:
+        return tuple(sorted({DAYS[h] for h in p.horizons} | {21, 63, 126}))
+
+    def hindsight(
+        self, ctx: Context, p: OutlookParams, outcome: ClaimOutcome, later: Any
+    ) -> list[Any]:
+        """Each horizon's realised return against the as-of forecast distribution.
+
+        PIT: the as-of CDF at the realised return (uniform over many forecasts if calibrated);
+        CRPS: against the as-of quantiles and, for comparison, the baseline's (lower is
+        better); inside: within the as-of 5-95% interval.
+        """
+        from havenflow.analytics.outlook import (
+            CRPS_LEVELS,
+            QUANTILE_LEVELS,
+            cdf_from_quantiles,
+            crps_from_quantiles,
+        )
+        from havenflow.claims.hindsight import both, forward_row
+
+        res = fits.outlook(ctx, p.asset, self._days(p))
+        words = {"up": "up", "down": "down", "not_up": "not up", "not_down": "not down"}
+        claimed = {DAYS[h]: words[d] for h, d in zip(p.horizons, p.direction, strict=True)}
+        evidence = {f.days_to: f.direction for f in outcome.forecasts}
+        cells = np.isin(np.round(QUANTILE_LEVELS, 2), CRPS_LEVELS)
+        rows = []
+        for h in res.spec.horizons:
+            if h not in res.current:
+                continue
+            method = res.chosen[h]
+            q = res.current[h][method].quantiles
+            qb = res.current[h]["baseline"].quantiles
+            median = float(np.interp(0.5, QUANTILE_LEVELS, q))
+            lo, hi = (float(v) for v in np.interp([0.05, 0.95], QUANTILE_LEVELS, q))
+            row = forward_row(
+                later,
+                "",
+                self.name,
+                f"{p.asset} {HORIZON_LABELS.get(h, f'{h}d')} outlook ({method})",
+                p.asset,
+                ctx.asof,
+                h,
+                claimed=claimed.get(h),
+                expected=median,
+                evidence=evidence.get(h),
+            )
+            scores: dict[str, Any] = {"method": method, "interval": [lo, hi], "level": 0.9}
+            if row.status == "complete" and row.realised is not None:
+                r = row.realised
+                crps = crps_from_quantiles(r, q[cells], CRPS_LEVELS)
+                crps_base = crps_from_quantiles(r, qb[cells], CRPS_LEVELS)
+                scores |= {
+                    "pit": cdf_from_quantiles(r, q, QUANTILE_LEVELS),
+                    "crps": crps,
+                    "crps_baseline": crps_base,
+                    "crps_skill": 1.0 - crps / crps_base if crps_base > 0 else None,
+                    "in_interval": bool(lo <= r <= hi),
+                }
+                extra = (
+                    f"; PIT {scores['pit']:.2f}, "
+                    f"{'inside' if scores['in_interval'] else 'outside'} the as-of 5-95% "
+                    f"interval [{both(lo)}, {both(hi)}], CRPS {crps:.3f} (baseline "
+                    f"{crps_base:.3f})"
+                )
+            else:
+                extra = f"; as-of 5-95% interval [{both(lo)}, {both(hi)}]"
+            rows.append(dataclasses.replace(row, scores=scores, text=row.text + extra))
+        return rows
+
     def judge(self, ctx: Context, p: OutlookParams) -> ClaimOutcome:
-        days = tuple(sorted({DAYS[h] for h in p.horizons} | {21, 63, 126}))
+        days = self._days(p)
         out = fits.outlook(ctx, p.asset, days).to_dict()
         rows = {h["horizon"]: h for h in out["horizons"] if "p_up" in h}
         judged: list[tuple[str, str, bool | None, dict[str, Any]]] = []

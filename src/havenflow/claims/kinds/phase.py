@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+import pandas as pd
+
 from havenflow.claims import fits
 from havenflow.claims.base import ClaimKind, ClaimOutcome, Context, KindParams, Number, Verdict
 from havenflow.universe import PHASE_SERIES
@@ -38,6 +40,59 @@ class Phase(ClaimKind[PhaseParams]):
             "four-regime Gaussian HMM re-estimated at every month end on an expanding window, "
             "filtered point-in-time probabilities only; agreement measured out of sample."
         )
+
+    def hindsight(
+        self, ctx: Context, p: PhaseParams, outcome: ClaimOutcome, later: Any
+    ) -> list[Any]:
+        """The phases that followed, each classified on its own date (rules, point-in-time)."""
+        from havenflow.claims.hindsight import HORIZON_UNIT, HindsightRow
+
+        phases = (
+            fits.regime(later.at(later.end(self.needs(p))), markov=False)
+            .rules.phase.dropna()
+            .astype(int)
+        )
+        after = phases.loc[phases.index > ctx.asof]
+        if after.empty:
+            return []
+        left = after[after != p.phase]
+        rows = []
+        for bars in (21, 63, 126):
+            complete = len(after) >= bars
+            at = after.iloc[:bars]
+            shares = at.value_counts(normalize=True).sort_index()
+            end = pd.Timestamp(at.index[-1]).date().isoformat()
+            rows.append(
+                HindsightRow(
+                    claim="",
+                    kind=self.name,
+                    label=f"phases over the next {bars} trading days",
+                    asset=None,
+                    horizon=bars,
+                    horizon_unit=HORIZON_UNIT,
+                    start_date=ctx.day,
+                    end_date=end if complete else None,
+                    through=end,
+                    status="complete" if complete else "pending",
+                    realised=float(shares.get(p.phase, 0.0)),
+                    expected=None,
+                    claimed=None,
+                    held=None,
+                    scores={
+                        "phase_at_end": int(at.iloc[-1]),
+                        "shares": {str(k): float(v) for k, v in shares.items()},
+                        "first_left": None
+                        if left.empty
+                        else pd.Timestamp(left.index[0]).date().isoformat(),
+                    },
+                    text=f"over the next {bars} trading days (to {end}"
+                    + ("" if complete else ", pending")
+                    + f") phase {p.phase} held on {shares.get(p.phase, 0.0):.0%} of days; "
+                    + ", ".join(f"phase {k} {v:.0%}" for k, v in shares.items())
+                    + f"; phase {int(at.iloc[-1])} at the end",
+                )
+            )
+        return rows
 
     def judge(self, ctx: Context, p: PhaseParams) -> ClaimOutcome:
         from havenflow.analytics.regime import PHASE_NAMES

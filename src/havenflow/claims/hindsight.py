@@ -1,0 +1,484 @@
+"""What happened next: a note's forward-looking claims scored against the data that followed.
+
+A note is judged on its date with the data known then (:func:`havenflow.claims.check_note`).
+When the data runs past that date, every claim with a forward-looking side is scored against
+what followed: the realised return of the asset a forecast names over its span, an outlook's
+realised return with its PIT value, CRPS and interval coverage against the as-of forecast
+distribution, an event's realised excess return against the as-of estimate, the path after an
+all-time high, the phases that followed, and the same test of a descriptive claim on the latest
+data. It runs after every claim has been judged and reads its own context (the data known at
+the last date), so it can never change an as-of verdict.
+
+Returns are log returns on the business-day calendar (the calendar the outlook and the event
+studies use), from the close of the claim's date; horizons are counted in those trading days.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from havenflow.claims import fits
+from havenflow.claims.base import ClaimOutcome, Context, Forecast, Verdict, pct
+from havenflow.claims.registry import KINDS
+from havenflow.exceptions import HavenflowError
+
+if TYPE_CHECKING:
+    from havenflow.claims.note import NoteClaim
+    from havenflow.data.repository import DataRepository
+
+__all__ = [
+    "HORIZON_UNIT",
+    "HindsightRow",
+    "Later",
+    "both",
+    "event_rows",
+    "forecast_rows",
+    "forward_row",
+    "held",
+    "hindsight",
+    "hindsight_summary",
+    "path_chart",
+]
+
+#: The unit of every hindsight horizon.
+HORIZON_UNIT = "trading days"
+
+Status = Literal["complete", "pending", "observed"]
+
+
+class Later:
+    """The data known after a note's date, for hindsight only.
+
+    Every asset's path runs to its own last date; a claim's test is re-run at the last date
+    all its series share. Its contexts have their own memo: nothing computed here is shared
+    with the as-of judgement.
+    """
+
+    def __init__(self, repo: DataRepository, *, seed: int, replicates: int) -> None:
+        self.repo = repo
+        self.seed = seed
+        self.replicates = replicates
+        self._contexts: dict[pd.Timestamp, Context] = {}
+        self._ends: dict[tuple[str, ...], pd.Timestamp] = {}
+
+    def end(self, ids: list[str] | tuple[str, ...]) -> pd.Timestamp:
+        """The last date every series of ``ids`` reaches."""
+        from havenflow.services import common_asof
+
+        key = tuple(ids)
+        if key not in self._ends:
+            self._ends[key] = common_asof(self.repo, list(ids)).asof
+        return self._ends[key]
+
+    def at(self, end: pd.Timestamp) -> Context:
+        """A context at ``end`` (one per date, with its own memo)."""
+        if end not in self._contexts:
+            self._contexts[end] = Context(
+                self.repo, end, seed=self.seed, replicates=self.replicates
+            )
+        return self._contexts[end]
+
+    def closes(self, asset: str) -> pd.Series:
+        """``asset``'s closes on business days, to its last date."""
+        ctx = self.at(self.end((asset,)))
+        return fits.levels(ctx, (asset,))[asset].dropna()
+
+    def path(self, asset: str, start: pd.Timestamp) -> pd.Series:
+        """Closes from the last bar on or before ``start`` onwards (the first is the base)."""
+        closes = self.closes(asset)
+        pos = int(closes.index.searchsorted(start, side="right")) - 1
+        if pos < 0:
+            raise HavenflowError(f"{asset} has no close on or before {start.date()}")
+        return closes.iloc[pos:]
+
+
+@dataclass(frozen=True)
+class HindsightRow:
+    """One scored look at what followed a claim.
+
+    ``realised`` and ``expected`` are log returns over ``horizon`` trading days from
+    ``start_date`` (``expected``: the as-of central value, where the claim had one); a
+    ``pending`` row's horizon ends after the data, so ``realised`` runs to ``through`` only. An
+    ``observed`` row is descriptive (a phase, a re-run test): ``realised`` may be None.
+    ``held``: whether what the claim said came true (None where it said nothing checkable or
+    the horizon is pending); ``evidence_held``: whether the direction its as-of evidence
+    pointed to came true (None where the evidence found no edge).
+    """
+
+    claim: str
+    kind: str
+    label: str
+    asset: str | None
+    horizon: int | None
+    horizon_unit: str
+    start_date: str
+    end_date: str | None
+    through: str
+    status: Status
+    realised: float | None
+    expected: float | None
+    claimed: str | None
+    held: bool | None
+    evidence: int | None = None
+    evidence_held: bool | None = None
+    scores: dict[str, Any] = field(default_factory=dict)
+    text: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The row as JSON types."""
+        from havenflow.analytics.results import jsonable
+
+        return dict(jsonable(asdict(self)))
+
+
+def held(claimed: str | None, realised: float | None) -> bool | None:
+    """Whether ``realised`` (a return) bears out ``claimed`` (up, down, not up, not down)."""
+    if claimed is None or realised is None or not math.isfinite(realised):
+        return None
+    return {
+        "up": realised > 0,
+        "down": realised < 0,
+        "not up": realised <= 0,
+        "not down": realised >= 0,
+    }.get(claimed)
+
+
+def _span(path: pd.Series, bars: int) -> tuple[float, pd.Timestamp, bool]:
+    """Log return from the base over ``bars`` bars (or to the last bar), its date, complete."""
+    complete = len(path) > bars
+    at = bars if complete else len(path) - 1
+    return float(math.log(path.iloc[at] / path.iloc[0])), pd.Timestamp(path.index[at]), complete
+
+
+def _day(t: pd.Timestamp) -> str:
+    return t.date().isoformat()
+
+
+def both(v: float | None) -> str:
+    """A log return as a simple percentage with its log points: ``-22.4% (-25.4 lp)``."""
+    if v is None or not math.isfinite(v):
+        return "n/a"
+    return f"{pct(math.expm1(v))} ({100 * v:+.1f} lp)"
+
+
+def forward_row(
+    later: Later,
+    claim: str,
+    kind: str,
+    label: str,
+    asset: str,
+    start: pd.Timestamp,
+    bars: int,
+    *,
+    claimed: str | None = None,
+    expected: float | None = None,
+    evidence: int | None = None,
+    scores: dict[str, Any] | None = None,
+) -> HindsightRow:
+    """A row scoring ``asset``'s realised log return over ``bars`` trading days after ``start``."""
+    path = later.path(asset, start)
+    realised, at, complete = _span(path, bars)
+    status: Status = "complete" if complete else "pending"
+    was = held(claimed, realised) if complete else None
+    ev_claim = {1: "up", -1: "down"}.get(evidence or 0)
+    ev_held = held(ev_claim, realised) if complete and ev_claim else None
+    text = (
+        f"{asset} {both(realised)} over {bars} trading days after {_day(path.index[0])} "
+        + (f"(to {_day(at)})" if complete else f"so far (to {_day(at)}; the horizon is pending)")
+        + (f"; expected {both(expected)}" if expected is not None else "")
+        + (
+            f"; claimed {claimed}: {'held' if was else 'did not hold'}"
+            if was is not None
+            else f"; claimed {claimed}"
+            if claimed
+            else ""
+        )
+    )
+    return HindsightRow(
+        claim=claim,
+        kind=kind,
+        label=label,
+        asset=asset,
+        horizon=bars,
+        horizon_unit=HORIZON_UNIT,
+        start_date=_day(pd.Timestamp(path.index[0])),
+        end_date=_day(at) if complete else None,
+        through=_day(at),
+        status=status,
+        realised=realised,
+        expected=expected,
+        claimed=claimed,
+        held=was,
+        evidence=evidence,
+        evidence_held=ev_held,
+        scores=scores or {},
+        text=text,
+    )
+
+
+def forecast_rows(
+    later: Later, claim: str, kind: str, start: pd.Timestamp, forecasts: list[Forecast]
+) -> list[HindsightRow]:
+    """The realised return over each forecast's span, against what the claim and evidence said.
+
+    The span's end is the horizon; the best and worst cumulative returns inside the span
+    (from its first day) are scores, so a rally that came and went inside it shows.
+    """
+    rows = []
+    for f in forecasts:
+        path = later.path(f.asset, start)
+        inside = np.log(path.iloc[f.days_from : f.days_to + 1].to_numpy() / path.iloc[0])
+        scores = {
+            "span": [f.days_from, f.days_to],
+            "best_in_span": float(inside.max()) if len(inside) else None,
+            "worst_in_span": float(inside.min()) if len(inside) else None,
+            "basis": f.basis,
+        }
+        rows.append(
+            forward_row(
+                later,
+                claim,
+                kind,
+                f"{f.asset} over {f.days_from}-{f.days_to} trading days",
+                f.asset,
+                start,
+                f.days_to,
+                claimed=f.claimed if f.claimed in {"up", "down", "not up", "not down"} else None,
+                evidence=f.direction,
+                scores=scores,
+            )
+        )
+    return rows
+
+
+def rejudged_row(
+    later: Later, claim: NoteClaim, start: pd.Timestamp, outcome: ClaimOutcome
+) -> HindsightRow | None:
+    """The same test on the latest data: what a descriptive claim's evidence shows now."""
+    from havenflow.claims.check import guarded_judge
+
+    kind = KINDS[claim.kind]
+    end = later.end(kind.needs(claim.params))
+    if end <= start:
+        return None
+    day = _day(end)
+    now = guarded_judge(kind, later.at(end), claim.params)
+    if now.verdict is Verdict.not_testable:
+        return None
+    first = next((n for n in now.numbers if n.value is not None), None)
+    shown = f" ({first.label}: {first.display})" if first else ""
+    return HindsightRow(
+        claim=claim.id,
+        kind=claim.kind,
+        label=f"the same test on {day}",
+        asset=None,
+        horizon=None,
+        horizon_unit=HORIZON_UNIT,
+        start_date=_day(start),
+        end_date=day,
+        through=day,
+        status="observed",
+        realised=first.value if first else None,
+        expected=None,
+        claimed=None,
+        held=None,
+        scores={"verdict_then": outcome.verdict.value, "verdict_now": now.verdict.value},
+        text=f"on {day} the same test gives {now.verdict.value}{shown}; on {_day(start)} it "
+        f"gave {outcome.verdict.value}",
+    )
+
+
+#: Kinds whose claim describes a state (not a forecast): hindsight re-runs their test on the
+#: latest data ("what the data showed next").
+DESCRIPTIVE = frozenset(
+    {"all_time_high", "best_performer", "divergence", "series", "phase", "stress_correlation"}
+)
+
+
+def hindsight(
+    claims: list[tuple[NoteClaim, ClaimOutcome, pd.Timestamp, Context]],
+    repo: DataRepository,
+    asof: pd.Timestamp,
+    *,
+    seed: int,
+    replicates: int,
+) -> dict[str, Any]:
+    """Hindsight of every judged claim: ``rows``, ``charts`` per claim, ``notes``, ``end``.
+
+    ``claims``: (claim, as-of outcome, the date it was judged on, its as-of context). ``end``
+    is the last date every series the claims need reaches; it is None, with no rows, when the
+    data stops at the as-of date.
+    """
+    empty: dict[str, Any] = {"end": None, "rows": [], "charts": {}, "notes": []}
+    needed: list[str] = []
+    for claim, outcome, _, _ in claims:
+        if outcome.verdict is not Verdict.not_testable:
+            needed += KINDS[claim.kind].needs(claim.params)
+    later = Later(repo, seed=seed, replicates=replicates)
+    try:
+        ends = {sid: later.end((sid,)) for sid in dict.fromkeys(needed)}
+    except HavenflowError as exc:
+        return empty | {"notes": [f"hindsight not computed: {exc}"]}
+    if not ends or max(ends.values()) <= asof:
+        return empty
+    end = max(ends.values())
+    rows: list[dict[str, Any]] = []
+    charts: dict[str, list[dict[str, Any]]] = {}
+    notes: list[str] = []
+    for claim, outcome, day, ctx in claims:
+        if outcome.verdict is Verdict.not_testable:
+            continue
+        kind = KINDS[claim.kind]
+        try:
+            got = kind.hindsight(ctx, claim.params, outcome, later)
+            if got is None:
+                got = forecast_rows(later, claim.id, claim.kind, day, outcome.forecasts)
+            mine = [dataclass_row(row, claim.id) for row in got]
+            if claim.kind in DESCRIPTIVE:
+                again = rejudged_row(later, claim, day, outcome)
+                if again is not None:
+                    mine.append(again.to_dict())
+        except HavenflowError as exc:
+            notes.append(f"{claim.id}: hindsight not scored: {exc}")
+            continue
+        rows += mine
+        assets = [r["asset"] for r in mine if r["asset"] is not None and r["horizon"]]
+        charts[claim.id] = [path_chart(later, a, day, mine) for a in dict.fromkeys(assets)]
+    return {"end": _day(end), "rows": rows, "charts": charts, "notes": notes}
+
+
+def dataclass_row(row: HindsightRow, claim: str) -> dict[str, Any]:
+    """A kind's row as JSON (the claim id filled in where the kind left it empty)."""
+    out = row.to_dict()
+    out["claim"] = out["claim"] or claim
+    return out
+
+
+def event_rows(
+    later: Later,
+    kind: str,
+    target: str,
+    asof: pd.Timestamp,
+    event_dates: tuple[str, ...] | list[str],
+    horizons: tuple[dict[str, Any], ...] | list[dict[str, Any]],
+    claimed: str | None,
+    trigger: str,
+) -> list[HindsightRow]:
+    """The last event's realised excess return at each horizon that ends after ``asof``.
+
+    Excess = the target's log return from the event's close over the horizon minus the as-of
+    unconditional mean at that horizon (the event study's baseline); ``expected`` is the as-of
+    mean excess after past events, with its bootstrap interval as a score.
+    """
+    if not event_dates:
+        return []
+    event = pd.Timestamp(event_dates[-1])
+    path = later.path(target, event)
+    known = int((path.index <= asof).sum()) - 1  # bars from the event to the as-of date
+    rows = []
+    for h in horizons:
+        bars = int(h["horizon"])
+        if bars <= known or h.get("excess_mean") is None:
+            continue  # its outcome was known on the as-of date: not hindsight
+        realised, at, complete = _span(path, bars)
+        base = float(h["baseline_mean"])
+        excess = realised - base
+        lo, hi = h.get("ci_low"), h.get("ci_high")
+        was = held(claimed, excess) if complete else None
+        rows.append(
+            HindsightRow(
+                claim="",
+                kind=kind,
+                label=f"{target} excess return {bars} trading days after {trigger} on "
+                f"{_day(event)}",
+                asset=target,
+                horizon=bars,
+                horizon_unit=HORIZON_UNIT,
+                start_date=_day(event),
+                end_date=_day(at) if complete else None,
+                through=_day(at),
+                status="complete" if complete else "pending",
+                realised=excess,
+                expected=float(h["excess_mean"]),
+                claimed=claimed,
+                held=was,
+                scores={
+                    "raw_return": realised,
+                    "baseline_mean": base,
+                    "ci": [lo, hi],
+                    "in_ci": None
+                    if not complete or lo is None or hi is None
+                    else bool(lo <= excess <= hi),
+                    "pvalue_asof": h.get("pvalue"),
+                },
+                text=f"after the {trigger} event of {_day(event)}, {target}'s excess return over "
+                f"{bars} trading days was {both(excess)}"
+                + ("" if complete else f" so far (to {_day(at)})")
+                + f" against an as-of estimate of {both(float(h['excess_mean']))}"
+                + (f" [{both(lo)}, {both(hi)}]" if lo is not None and hi is not None else "")
+                + (
+                    f"; claimed {claimed}: {'held' if was else 'did not hold'}"
+                    if was is not None
+                    else ""
+                ),
+            )
+        )
+    return rows
+
+
+def path_chart(
+    later: Later, asset: str, start: pd.Timestamp, rows: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Chart spec: ``asset``'s realised path after ``start`` against the as-of expectations.
+
+    The path is the cumulative log return on trading days; each scored row with an expected
+    value is a marker at its horizon (with its interval where it had one).
+    """
+    mine = [r for r in rows if r["asset"] == asset and r["horizon"] is not None]
+    longest = max([int(r["horizon"]) for r in mine] + [21])
+    path = later.path(asset, start).iloc[: longest + 1]
+    cum = np.log(path.to_numpy() / path.iloc[0])
+    return {
+        "kind": "hindsight_path",
+        "title": f"{asset} after {_day(pd.Timestamp(path.index[0]))}: realised path against the "
+        "as-of expectations (simple return)",
+        "asset": asset,
+        "bars": list(range(len(cum))),
+        "dates": [_day(pd.Timestamp(d)) for d in path.index],
+        "path": [float(v) for v in cum],
+        "marks": [
+            {
+                "bar": int(r["horizon"]),
+                "label": r["label"],
+                "expected": r["expected"],
+                "interval": (r["scores"] or {}).get("interval"),
+                "realised": r["realised"],
+                "status": r["status"],
+            }
+            for r in mine
+            if r["expected"] is not None and r["start_date"] == _day(pd.Timestamp(path.index[0]))
+        ],
+    }
+
+
+def hindsight_summary(rows: list[dict[str, Any]]) -> list[str]:
+    """Plain lines: how many checkable outcomes held, then each row's sentence."""
+    scored = [r for r in rows if r["held"] is not None]
+    pending = [r for r in rows if r["status"] == "pending"]
+    lines = []
+    if scored:
+        ok = sum(bool(r["held"]) for r in scored)
+        lines.append(
+            f"{ok} of {len(scored)} completed forward-looking outcomes went the way the note "
+            f"said ({', '.join(sorted({r['claim'] for r in scored}))})"
+            + (f"; {len(pending)} still pending." if pending else ".")
+        )
+    elif pending:
+        lines.append(f"{len(pending)} forward-looking outcomes are still pending.")
+    lines += [f"{r['claim']}: {r['text']}." for r in rows]
+    return lines
