@@ -14,7 +14,7 @@ import pytest
 from havenflow.catalog import SourceRef
 from havenflow.data.sources import fetch_with_fallback, make_source
 from havenflow.data.sources.base import RetryPolicy
-from havenflow.exceptions import SourceError
+from havenflow.exceptions import SourceError, SourceUnreachableError
 
 RESPONSES = Path(__file__).parent / "data" / "responses"
 FRED_CSV = "observation_date,DFII10\n2026-01-20,1.90\n2026-01-21,.\n2026-01-22,1.92\n"
@@ -319,3 +319,68 @@ def test_live_source(name: str, symbol: str) -> None:
         frame = make_source(name, client).fetch(symbol, date(2025, 1, 1), date(2025, 3, 1))
     assert len(frame) > 20
     assert (frame["value"] > 0).all()
+
+
+# ---- offline -----------------------------------------------------------------------------------
+
+
+def test_dns_failure_and_refused_connections_are_not_retried() -> None:
+    for fault in (httpx.ConnectError("[Errno -2] Name or service not known"),
+                  httpx.ConnectError("[Errno 111] Connection refused")):  # fmt: skip
+        rec = Recorder(fault)
+        with pytest.raises(SourceUnreachableError, match=r"cannot reach fred\.stlouisfed\.org"):
+            rec.source("fred").fetch("DFII10", None, None)
+        assert len(rec.requests) == 1
+        assert rec.sleeps == []
+
+
+def test_an_offline_update_fails_in_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    import time
+
+    from havenflow.data.store import Store
+    from havenflow.data.update import update_store
+    from havenflow.exceptions import NoNetworkError
+
+    hosts: list[str] = []
+
+    def offline(request: httpx.Request) -> httpx.Response:
+        hosts.append(request.url.host)
+        raise httpx.ConnectError("[Errno -2] Name or service not known")
+
+    store = Store(tmp_path / "s.duckdb")
+    client = httpx.Client(transport=httpx.MockTransport(offline))
+    started = time.monotonic()
+    with pytest.raises(NoNetworkError) as info:
+        update_store(store, None, client=client, source_options={"sleep": lambda s: None})
+    assert time.monotonic() - started < 20
+    message = str(info.value)
+    assert message.startswith("no network: no source could be reached (")
+    assert message.endswith("the store is unchanged")
+    assert "\n" not in message
+    # Each host was tried once for the whole update, not once per series and retry.
+    assert sorted(hosts) == sorted(set(hosts))
+    assert not store.exists
+
+
+def test_one_unreachable_source_falls_back_without_retrying_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("STOOQ_API_KEY", raising=False)
+    payload = (RESPONSES / "yahoo_si_f.json").read_text()
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.host)
+        if request.url.host.endswith("coinbase.com"):
+            raise httpx.ConnectError("[Errno 111] Connection refused")
+        return httpx.Response(200, text=payload, headers={"Content-Type": "application/json"})
+
+    client = httpx.Client(transport=httpx.MockTransport(answer))
+    down: dict[str, str] = {}
+    refs = [SourceRef("coinbase", "BTC-USD"), SourceRef("yahoo", "SI=F")]
+    opts = {"now": lambda: datetime(2026, 1, 25, tzinfo=UTC)}
+    _, ref = fetch_with_fallback(refs, None, None, client, unreachable=down, **opts)
+    assert ref.source == "yahoo"
+    assert set(down) == {"coinbase"}
+    _, ref = fetch_with_fallback(refs, None, None, client, unreachable=down, **opts)
+    assert seen.count("api.exchange.coinbase.com") == 1  # not tried again in the same update

@@ -86,6 +86,18 @@ class SourceError(HavenflowError):
         super().__init__(f"{message} ({where})")
 
 
+class SourceUnreachableError(SourceError):
+    """A source's host could not be reached (no DNS answer, connection refused): not retried."""
+
+
+class SourceNotConfiguredError(SourceError):
+    """A source needs something the user has not set (an API key): it was not contacted."""
+
+
+class NoNetworkError(HavenflowError):
+    """No source of an update could be reached: the machine is offline (nothing was written)."""
+
+
 class StoreError(HavenflowError):
     """The embedded DuckDB store could not be opened, read or written."""
 

@@ -21,7 +21,12 @@ from havenflow.catalog import SeriesSpec, get_spec, load_catalog
 from havenflow.data.sources.base import default_client, fetch_with_fallback
 from havenflow.data.store import ObservationBatch, Store
 from havenflow.data.validate import validate_series
-from havenflow.exceptions import DataValidationError, SourceError
+from havenflow.exceptions import (
+    DataValidationError,
+    NoNetworkError,
+    SourceError,
+    SourceUnreachableError,
+)
 
 __all__ = ["UpdateOutcome", "update_store"]
 
@@ -95,6 +100,12 @@ def update_store(
     -------
     list of UpdateOutcome
         One per series, in the order given.
+
+    Raises
+    ------
+    NoNetworkError
+        When no source of any series could be reached (offline): nothing is written. A host
+        that cannot be reached is tried once per update, not once per series and retry.
     """
     ids = list(series_ids) if series_ids else [s.id for s in load_catalog().values() if s.sources]
     specs = [get_spec(sid) for sid in ids]
@@ -103,6 +114,8 @@ def update_store(
     http = client or default_client()
     outcomes: list[UpdateOutcome] = []
     batches: list[ObservationBatch] = []
+    unreachable: dict[str, str] = {}  # source -> why: one failed connection is enough
+    offline = 0  # series whose every source was unreachable
     try:
         for spec in specs:
             if not spec.sources:
@@ -118,7 +131,12 @@ def update_store(
             )
             try:
                 frame, ref = fetch_with_fallback(
-                    spec.sources, start, end, http, **(source_options or {})
+                    spec.sources,
+                    start,
+                    end,
+                    http,
+                    unreachable=unreachable,
+                    **(source_options or {}),
                 )
                 if frame.empty:
                     outcomes.append(
@@ -129,6 +147,7 @@ def update_store(
                     continue
                 values = _validate_fetched(spec, frame, f"{ref.source} {ref.symbol}")
             except (SourceError, DataValidationError) as exc:
+                offline += isinstance(exc, SourceUnreachableError)
                 outcomes.append(UpdateOutcome(spec.id, "failed", message=str(exc)))
                 if on_progress:
                     on_progress(spec.id, "failed")
@@ -151,6 +170,13 @@ def update_store(
     finally:
         if own_client:
             http.close()
+    live = [o for o in outcomes if o.status != "skipped"]
+    if live and offline == len(live):
+        raise NoNetworkError(
+            "no network: no source could be reached ("
+            + "; ".join(f"{k}: {v.split(' (')[0]}" for k, v in unreachable.items())
+            + "); the store is unchanged"
+        )
     if batches:
         store.write(batches)
     return outcomes

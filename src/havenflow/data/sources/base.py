@@ -17,7 +17,7 @@ import pandas as pd
 
 from havenflow import __version__
 from havenflow.catalog import SourceRef
-from havenflow.exceptions import SourceError
+from havenflow.exceptions import SourceError, SourceNotConfiguredError, SourceUnreachableError
 
 __all__ = [
     "HttpSource",
@@ -190,6 +190,15 @@ class HttpSource:
                 response = self.client.get(url, params=params, timeout=self.policy.timeout)
             except httpx.TimeoutException as exc:
                 last = self._error(f"request timed out ({type(exc).__name__})", symbol, url)
+            except httpx.ConnectError as exc:
+                # No DNS answer or a refused connection: retrying in a second will not help,
+                # and an offline update must fail in seconds, not minutes.
+                raise SourceUnreachableError(
+                    f"cannot reach {httpx.URL(url).host}: {exc}",
+                    source=self.name,
+                    symbol=symbol,
+                    url=_redact(url),
+                ) from None
             except httpx.TransportError as exc:
                 last = self._error(f"network error: {exc}", symbol, url)
             else:
@@ -282,25 +291,44 @@ def fetch_with_fallback(
     start: date | None,
     end: date | None,
     client: httpx.Client,
+    *,
+    unreachable: dict[str, str] | None = None,
     **kwargs: object,
 ) -> tuple[pd.DataFrame, SourceRef]:
     """Try each source in order; return the first success and the source that gave it.
 
+    ``unreachable`` (source name -> why) is shared across the series of one update: a source
+    whose host could not be reached is not tried again, and is added to it here.
+
     Raises
     ------
+    SourceUnreachableError
+        When no source could be reached at all.
     SourceError
         When every source failed; the message lists each failure.
     """
     if not refs:
         raise SourceError("the series has no live source", source="none", symbol="")
+    down = unreachable if unreachable is not None else {}
     failures: list[str] = []
+    reached = False
     for ref in refs:
+        if ref.source in down:
+            failures.append(f"{ref.source}: not tried ({down[ref.source]})")
+            continue
         try:
             source = make_source(ref.source, client, **kwargs)
             return _fetch(source, ref.symbol, start, end), ref
+        except SourceUnreachableError as exc:
+            down[ref.source] = str(exc)
+            failures.append(str(exc))
+        except SourceNotConfiguredError as exc:
+            failures.append(str(exc))  # never contacted: says nothing about the network
         except SourceError as exc:
+            reached = True
             logger.warning("%s", exc)
             failures.append(str(exc))
-    raise SourceError(
+    cls = SourceError if reached else SourceUnreachableError
+    raise cls(
         "every source failed: " + " | ".join(failures), source=refs[0].source, symbol=refs[0].symbol
     )

@@ -21,6 +21,7 @@ from havenflow.data.sources.base import (
     frame_from_pairs,
     looks_like_html,
 )
+from havenflow.exceptions import SourceNotConfiguredError
 
 __all__ = ["StooqSource"]
 
@@ -39,7 +40,9 @@ class StooqSource(HttpSource):
         """Return daily closes of ``symbol`` between ``start`` and ``end``."""
         key = self.api_key or os.environ.get("STOOQ_API_KEY")
         if not key:
-            raise self._error("Stooq needs an API key: set STOOQ_API_KEY", symbol, CSV_URL)
+            raise SourceNotConfiguredError(
+                "Stooq needs an API key: set STOOQ_API_KEY", source=self.name, symbol=symbol
+            )
         params = {"s": symbol, "i": "d", "apikey": key}
         if start is not None:
             params["d1"] = start.strftime("%Y%m%d")
