@@ -13,6 +13,7 @@ from havenflow.data.align import transform
 from havenflow.data.repository import DataRepository
 from havenflow.exceptions import (
     DataValidationError,
+    HavenflowError,
     InsufficientDataError,
 )
 from havenflow.services._load import _aligned_levels
@@ -147,8 +148,10 @@ def driver_moves(
 
     The rate-expectation proxy is the 2-year yield minus the effective fed funds rate; its
     change is the 2-year yield's change minus the policy rate's. Where the daily fed funds
-    series has ended, the policy rate's change is taken as zero (it is zero on every day
-    without a policy decision) and the notes say from when.
+    series has ended (the bundled one ends in June 2025), the policy rate continues as the
+    monthly average (FEDFUNDS), each month's value taken from the day it was published (the
+    day after the month ends): the proxy sees every cut, up to a month late and averaged over
+    its month; the notes say from when.
     """
     user_freq = check_freq(freq)
     if user_freq == "M":
@@ -156,21 +159,58 @@ def driver_moves(
     ids = list(dict.fromkeys([*assets, *DRIVER_IDS.values(), "ust_2y", "fed_funds"]))
     levels, specs, loaded = _aligned_levels(repo, ids, CALENDAR[user_freq], asof)
     moves = transform(levels, specs)
-    ff_change = moves["fed_funds"]
-    ff_last = loaded["fed_funds"].last
-    notes = []
-    if ff_last < moves.index[-1]:
-        notes.append(
-            f"daily fed funds ends {ff_last.date()}: after it, the rate-expectation proxy's "
-            "change is the 2-year yield's change (policy rate assumed unchanged)"
-        )
-    ff_change = ff_change.where(moves.index <= ff_last, 0.0)
+    policy, notes = _policy_rate(repo, levels["fed_funds"], loaded["fed_funds"].last, asof)
+    ff_change = policy.diff().reindex(moves.index)
     out = pd.DataFrame({a: moves[a] for a in assets})
     for label, sid in DRIVER_IDS.items():
         out[label] = moves[sid]
     out["rate_expectations"] = moves["ust_2y"] - ff_change
     out = out[[*assets, "real_yield", "dollar", "rate_expectations", "equities", "vix"]]
     return out, {"notes": notes, "labels": DRIVER_LABELS}
+
+
+def _policy_rate(
+    repo: DataRepository,
+    daily: pd.Series,
+    daily_last: pd.Timestamp,
+    asof: str | pd.Timestamp | None,
+) -> tuple[pd.Series, list[str]]:
+    """The policy rate on ``daily``'s calendar: the daily series, then the monthly average.
+
+    After ``daily_last`` each date takes the latest monthly average published by then (known
+    date: month end plus its publication lag), so no value is used before it was public.
+    """
+    if daily.index[-1] <= daily_last:
+        return daily, []
+    from havenflow.data.align import known_dates
+
+    try:
+        monthly = repo.load("fed_funds_monthly", asof)
+    except HavenflowError as exc:
+        # Without the monthly series the policy rate is held at its last daily value.
+        held = daily.where(daily.index <= daily_last).ffill()
+        return held, [
+            f"daily fed funds ends {daily_last.date()} and the monthly average is unavailable "
+            f"({exc}): after it the policy rate is held at its last value"
+        ]
+    known = known_dates(
+        pd.DatetimeIndex(monthly.values.index),
+        monthly.spec.calendar,
+        monthly.spec.known_lag_days,
+    )
+    target = daily.index.to_numpy(dtype="datetime64[ns]")
+    pos = np.searchsorted(known, target, side="right") - 1
+    values = monthly.values.to_numpy(dtype=float)
+    from_monthly = np.where(pos >= 0, values[np.clip(pos, 0, None)], np.nan)
+    after = daily.index > daily_last
+    spliced = daily.where(~after, pd.Series(from_monthly, index=daily.index))
+    last_month = pd.Timestamp(monthly.values.index[-1])
+    return spliced, [
+        f"daily fed funds ends {daily_last.date()}: after it the policy rate is the monthly "
+        f"average (FEDFUNDS, through {last_month:%B %Y}), each month from the day after it "
+        "ends; the rate-expectation proxy sees the cuts up to a month late, averaged over "
+        "their month"
+    ]
 
 
 def run_drivers(
