@@ -86,8 +86,9 @@ def test_bitcoin_after_the_note_against_its_asof_outlook(
     assert math.expm1(one["realised"]) == pytest.approx(-0.278, abs=0.005)
     assert one["claimed"] == "not up"
     assert one["held"] is True
-    assert one["scores"]["pit"] < 0.05
+    assert one["scores"]["pit_censored"] is True  # below the as-of 5% quantile
     assert one["scores"]["in_interval"] is False
+    assert "PIT < 0.05" in one["text"]
     # Six months on it was still lower: the claimed "up" did not hold.
     assert rows[126]["claimed"] == "up"
     assert rows[126]["held"] is False
@@ -121,7 +122,10 @@ def test_silver_after_its_high_is_what_the_closes_show(
     assert math.expm1(peak_to_trough) < -0.3
     # The same test on the latest data: the claim no longer holds.
     again = next(r for r in _rows(seed_now, "C1") if r["status"] == "observed")
-    assert again["scores"] == {"verdict_then": "supported", "verdict_now": "not supported"}
+    assert again["scores"]["verdict_then"] == "supported"
+    assert again["scores"]["verdict_now"] == "not supported"
+    assert again["scores"]["number"]["label"] == "distance from the high"
+    assert again["realised"] is None  # a distance is not a return: shown, not put in realised
 
 
 def test_the_triggering_event_is_scored_against_the_asof_estimate(
@@ -136,8 +140,8 @@ def test_the_triggering_event_is_scored_against_the_asof_estimate(
         if r["status"] == "complete":
             assert r["scores"]["raw_return"] == pytest.approx(raw, abs=1e-12)
             assert r["realised"] == pytest.approx(raw - r["scores"]["baseline_mean"], abs=1e-12)
-            lo, hi = r["scores"]["ci"]
-            assert r["scores"]["in_ci"] == (lo <= r["realised"] <= hi)
+            lo, hi = r["scores"]["mean_ci"]  # the as-of mean's interval, no in/out flag
+            assert lo <= r["expected"] <= hi
             assert r["held"] == (r["realised"] > 0)
 
 
@@ -334,3 +338,59 @@ def test_cli_history_writes_the_timeline_and_refuses_bad_input(
     code, _, err = run_main([*base, "--step", "D"], monkeypatch, capsys)
     assert code == 2
     assert "--step" in err
+
+
+def test_a_negated_claim_is_scored_for_what_the_note_says(repo: DataRepository) -> None:
+    text = """
+[note]
+title = "Bitcoin will not fall"
+date = "2026-01-23"
+
+[[claim]]
+id = "N"
+text = "Bitcoin is not going down over the next month."
+kind = "outlook"
+asset = "bitcoin"
+horizons = ["1M"]
+direction = "down"
+negate = true
+"""
+    doc = check_note(parse_note(text, "n.toml"), repo, CheckOptions(replicates=99))
+    row = next(r for r in doc["hindsight"] if r["horizon"] == 21)
+    # The kind tests "down"; the note claims the opposite, "not down", which failed: bitcoin
+    # fell 28% in the month.
+    assert row["claimed"] == "not down"
+    assert row["held"] is False
+
+
+def test_a_dated_claim_counts_once_in_the_track_record(repo: DataRepository) -> None:
+    forecast = {"asset": "bitcoin", "days": [21, 21], "claimed": "up"}
+    steps = [
+        {
+            "asof": d,
+            "verdicts": {"X": "supported"},
+            "judged_on": {"X": "2025-03-31"},  # dated: every step judges the same day
+            "forecasts": {"X": [forecast]},
+        }
+        for d in ("2025-03-31", "2025-04-30", "2025-05-30")
+    ]
+    rec = track_record(steps, repo, seed=0, replicates=99)["claims"]["X"]
+    assert rec["supported_outcomes"] == 1
+    assert rec["base_outcomes"] == 1
+    negated = track_record(steps, repo, seed=0, replicates=99, negated={"X"})["claims"]["X"]
+    assert negated["held"] == 1 - rec["held"]  # "not up" holds exactly when "up" does not
+
+
+def test_a_range_outside_the_data_is_refused_before_any_fit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import havenflow.report.build as build
+
+    def no_fit(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the range must be refused before the note is judged")
+
+    monkeypatch.setattr(build, "check_note", no_fit)
+    with pytest.raises(DataValidationError, match="is after 2026-07-10"):
+        build.build_report(DataRepository(), build.ReportOptions(history="2025-10-01..2026-10-30"))
+    with pytest.raises(DataValidationError, match="start is after the end"):
+        step_dates("2026-01-01", "2025-06-30", "M")

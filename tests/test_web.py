@@ -72,6 +72,8 @@ def client(built_reports: list[dict[str, Any]]) -> TestClient:
         ("/api/timeline?end=2026-10-30", 400, "is after 2026-07-10"),
         ("/api/timeline?start=2026-13-01", 400, "not a valid date"),
         ("/timeline?note=nope", 400, "bundled note"),
+        ("/api/timeline?start=2026-01-01&end=2025-06-30", 400, "start is after the end"),
+        ("/api/timeline?end=2025-13-01", 400, "end '2025-13-01' is not a valid date"),
     ],
 )
 def test_bad_input_gets_a_clear_4xx(
@@ -433,7 +435,8 @@ def test_timeline_api_and_page(client: TestClient) -> None:
     direct = verdict_timeline(
         resolve_note(note), DataRepository(), TimelineOptions("2024-03-01", "2024-05-31", "M")
     )
-    assert body == {"note": note} | direct  # the model drops, renames and adds nothing
+    requested = {"start": "2024-03-01", "end": "2024-05-31", "step": "M"}
+    assert body == {"note": note, "requested": requested} | direct  # nothing dropped or added
     assert [s["asof"] for s in body["timeline"]] == ["2024-03-29", "2024-04-30", "2024-05-31"]
     assert _undescribed(models.Timeline.model_validate(body)) == []
     page = client.get("/timeline", params=params)

@@ -40,6 +40,8 @@ def fingerprint(*parts: Any) -> str:
 def _feed(digest: Any, part: Any) -> None:
     # Containers recurse: ``repr`` of a numpy array elides its middle, so it is never used.
     if isinstance(part, np.ndarray):
+        if part.dtype.hasobject:  # its bytes are pointers, not values
+            raise TypeError("fingerprint: cannot key on an object array")
         a = np.ascontiguousarray(part)
         digest.update(f"nd:{a.dtype.str}:{a.shape}:".encode())
         digest.update(a.tobytes())

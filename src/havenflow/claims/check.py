@@ -498,11 +498,14 @@ def check_note(
             "charts": later["charts"],
             "notes": later["notes"],
             "summary": hindsight_summary(later["rows"]),
-            "method": "Returns are log returns on business days from the close of the claim's "
-            "date (an event's: from the event's close); horizons in trading days. Outlook "
-            "rows: PIT = the as-of forecast CDF at the realised return, CRPS against the "
-            "as-of quantiles (and the baseline's), inside = within the as-of 5-95% interval. "
-            "Computed after the as-of verdicts from the data known at the end date; it never "
-            "changes them.",
+            "method": "Returns are log returns on trading days from the close of the claim's "
+            "date (an event's: from the event's close), shown as simple % with log points "
+            "(lp); horizons in trading days. Outlook rows: PIT = the as-of forecast CDF at the "
+            "realised return (censored outside the 5-95% quantiles), CRPS (log-return units, "
+            "lower is better) against the as-of quantiles and the baseline's, inside = within "
+            "the as-of 5-95% interval. Event rows: one event's excess return against the "
+            "as-of mean excess after past events (its interval is the mean's, not a range "
+            "for one event). Computed after the as-of verdicts from the data known at the end "
+            "date; it never changes them.",
         }
     return dict(jsonable(doc))

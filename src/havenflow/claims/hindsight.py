@@ -15,6 +15,7 @@ studies use), from the close of the claim's date; horizons are counted in those 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -55,8 +56,9 @@ class Later:
     """The data known after a note's date, for hindsight only.
 
     Every asset's path runs to its own last date; a claim's test is re-run at the last date
-    all its series share. Its contexts have their own memo: nothing computed here is shared
-    with the as-of judgement.
+    all its series share. Its contexts have their own memo, so nothing it computes enters the
+    as-of judgement (only content-keyed fits of :mod:`havenflow.analytics.reuse`, identical by
+    construction for identical inputs, may be shared).
     """
 
     def __init__(self, repo: DataRepository, *, seed: int, replicates: int) -> None:
@@ -244,7 +246,8 @@ def forecast_rows(
                 later,
                 claim,
                 kind,
-                f"{f.asset} over {f.days_from}-{f.days_to} trading days",
+                f"{f.asset} to day {f.days_to} (claimed span {f.days_from}-{f.days_to} trading "
+                "days; best and worst cumulative return inside it)",
                 f.asset,
                 start,
                 f.days_to,
@@ -260,18 +263,18 @@ def rejudged_row(
     later: Later, claim: NoteClaim, start: pd.Timestamp, outcome: ClaimOutcome
 ) -> HindsightRow | None:
     """The same test on the latest data: what a descriptive claim's evidence shows now."""
-    from havenflow.claims.check import guarded_judge
+    from havenflow.claims.check import _negated, guarded_judge
 
     kind = KINDS[claim.kind]
     end = later.end(kind.needs(claim.params))
     if end <= start:
         return None
     day = _day(end)
-    now = guarded_judge(kind, later.at(end), claim.params)
+    now = _negated(guarded_judge(kind, later.at(end), claim.params), claim.negate)
     if now.verdict is Verdict.not_testable:
         return None
-    first = next((n for n in now.numbers if n.value is not None), None)
-    shown = f" ({first.label}: {first.display})" if first else ""
+    number = now.deciding_number()
+    shown = f" ({number.label}: {number.display})" if number else ""
     return HindsightRow(
         claim=claim.id,
         kind=claim.kind,
@@ -283,11 +286,15 @@ def rejudged_row(
         end_date=day,
         through=day,
         status="observed",
-        realised=first.value if first else None,
+        realised=None,
         expected=None,
         claimed=None,
         held=None,
-        scores={"verdict_then": outcome.verdict.value, "verdict_now": now.verdict.value},
+        scores={
+            "verdict_then": outcome.verdict.value,
+            "verdict_now": now.verdict.value,
+            "number": None if number is None else number.to_dict(),
+        },
         text=f"on {day} the same test gives {now.verdict.value}{shown}; on {_day(start)} it "
         f"gave {outcome.verdict.value}",
     )
@@ -338,6 +345,8 @@ def hindsight(
             got = kind.hindsight(ctx, claim.params, outcome, later)
             if got is None:
                 got = forecast_rows(later, claim.id, claim.kind, day, outcome.forecasts)
+            if claim.negate:
+                got = [negated_row(row) for row in got]
             mine = [dataclass_row(row, claim.id) for row in got]
             if claim.kind in DESCRIPTIVE:
                 again = rejudged_row(later, claim, day, outcome)
@@ -350,6 +359,27 @@ def hindsight(
         assets = [r["asset"] for r in mine if r["asset"] is not None and r["horizon"]]
         charts[claim.id] = [path_chart(later, a, day, mine) for a in dict.fromkeys(assets)]
     return {"end": _day(end), "rows": rows, "charts": charts, "notes": notes}
+
+
+#: What a negated claim (``negate = true``) says where the kind's test says the key.
+OPPOSITE = {"up": "not up", "not up": "up", "down": "not down", "not down": "down"}
+
+
+def negated_row(row: HindsightRow) -> HindsightRow:
+    """A row of a negated claim: the claimed direction flipped, ``held`` re-read from it."""
+    if row.claimed is None:
+        return row
+    claimed = OPPOSITE.get(row.claimed, row.claimed)
+    was = None if row.held is None else held(claimed, row.realised)
+    return dataclasses.replace(
+        row,
+        claimed=claimed,
+        held=was,
+        text=row.text
+        + f" (the note claims the opposite: {claimed}"
+        + ("" if was is None else f", which {'held' if was else 'did not hold'}")
+        + ")",
+    )
 
 
 def dataclass_row(row: HindsightRow, claim: str) -> dict[str, Any]:
@@ -410,17 +440,21 @@ def event_rows(
                 scores={
                     "raw_return": realised,
                     "baseline_mean": base,
-                    "ci": [lo, hi],
-                    "in_ci": None
-                    if not complete or lo is None or hi is None
-                    else bool(lo <= excess <= hi),
+                    # The interval is the as-of estimate's (of the MEAN excess after past
+                    # events): one event's outcome is not expected to fall inside it.
+                    "mean_ci": [lo, hi],
                     "pvalue_asof": h.get("pvalue"),
                 },
                 text=f"after the {trigger} event of {_day(event)}, {target}'s excess return over "
                 f"{bars} trading days was {both(excess)}"
                 + ("" if complete else f" so far (to {_day(at)})")
-                + f" against an as-of estimate of {both(float(h['excess_mean']))}"
-                + (f" [{both(lo)}, {both(hi)}]" if lo is not None and hi is not None else "")
+                + f" against an as-of mean excess after past events of "
+                f"{both(float(h['excess_mean']))}"
+                + (
+                    f" (95% CI of that mean [{both(lo)}, {both(hi)}])"
+                    if lo is not None and hi is not None
+                    else ""
+                )
                 + (
                     f"; claimed {claimed}: {'held' if was else 'did not hold'}"
                     if was is not None
@@ -467,18 +501,23 @@ def path_chart(
 
 
 def hindsight_summary(rows: list[dict[str, Any]]) -> list[str]:
-    """Plain lines: how many checkable outcomes held, then each row's sentence."""
-    scored = [r for r in rows if r["held"] is not None]
-    pending = [r for r in rows if r["status"] == "pending"]
+    """Plain lines: per claim, how many of its checkable outcomes held, then each row.
+
+    A claim's rows overlap (nested horizons of one event, a span and its horizons), so they
+    are counted per claim, not pooled as if independent.
+    """
     lines = []
-    if scored:
+    for cid in dict.fromkeys(r["claim"] for r in rows):
+        mine = [r for r in rows if r["claim"] == cid and r["claimed"] is not None]
+        scored = [r for r in mine if r["held"] is not None]
+        pending = [r for r in mine if r["status"] == "pending"]
+        if not mine:
+            continue
         ok = sum(bool(r["held"]) for r in scored)
         lines.append(
-            f"{ok} of {len(scored)} completed forward-looking outcomes went the way the note "
-            f"said ({', '.join(sorted({r['claim'] for r in scored}))})"
-            + (f"; {len(pending)} still pending." if pending else ".")
+            f"{cid}: what it said held in {ok} of {len(scored)} completed checks"
+            + (f" ({len(pending)} pending)" if pending else "")
+            + " (overlapping horizons of one claim, not independent outcomes)."
         )
-    elif pending:
-        lines.append(f"{len(pending)} forward-looking outcomes are still pending.")
     lines += [f"{r['claim']}: {r['text']}." for r in rows]
     return lines

@@ -46,6 +46,7 @@ __all__ = [
 #: ``--step`` codes and the pandas offsets of their period ends (business days).
 STEPS = {"W": "W-FRI", "M": "BME", "Q": "BQE"}
 STEP_NAMES = {"W": "week ends (Fridays)", "M": "month ends", "Q": "quarter ends"}
+STEP_SINGULAR = {"W": "week end", "M": "month end", "Q": "quarter end"}
 #: The most steps one timeline may take (ten years of weeks): a bound on the work one command
 #: or one web request can ask for.
 MAX_STEPS = 520
@@ -71,7 +72,7 @@ def parse_history(text: str) -> tuple[str, str]:
             f"--history {text!r}: expected START..END, e.g. 2024-01-01..2026-01-31"
         )
     start, end = (p.strip() for p in parts)
-    a, b = parse_asof(start), parse_asof(end)
+    a, b = parse_asof(start, "--history start"), parse_asof(end, "--history end")
     if a > b:
         raise DataValidationError(f"--history {text!r}: the start {a.date()} is after the end")
     return start, end
@@ -87,7 +88,9 @@ def step_dates(
     """
     if step not in STEPS:
         raise DataValidationError(f"step {step!r}: one of {', '.join(STEPS)}")
-    a, b = parse_asof(start), parse_asof(end)
+    a, b = parse_asof(start, "start"), parse_asof(end, "end")
+    if a > b:
+        raise DataValidationError(f"the range {a.date()}..{b.date()}: the start is after the end")
     dates = [d for d in pd.date_range(a, b, freq=STEPS[step]) if a <= d <= b]
     if (not dates or dates[-1] < b) and b.day_of_week < 5:
         dates.append(b)
@@ -99,6 +102,23 @@ def step_dates(
             f"{limit} (use a longer step or a shorter range)"
         )
     return [pd.Timestamp(d) for d in dates]
+
+
+def checked_steps(note: Note, repo: DataRepository, o: TimelineOptions) -> list[pd.Timestamp]:
+    """The steps of ``o``, refused (one line) before any fit when the range is outside the data.
+
+    The same refusals as ``check --asof``: a last step after the last date the note's series
+    share, a first step before any of them has a value.
+    """
+    dates = step_dates(o.start, o.end, o.step)
+    for day in (dates[-1], dates[0]):
+        try:
+            default_asof(note, repo, day.date().isoformat())
+        except DataValidationError as exc:
+            raise DataValidationError(
+                f"the range {o.start}..{o.end}: " + str(exc).replace("--asof ", "the step ", 1)
+            ) from None
+    return dates
 
 
 def _deciding(claim: dict[str, Any]) -> dict[str, Any] | None:
@@ -161,15 +181,7 @@ def verdict_timeline(note: Note, repo: DataRepository, options: TimelineOptions)
         than :data:`MAX_STEPS` steps.
     """
     o = options
-    dates = step_dates(o.start, o.end, o.step)
-    # The same refusals as ``check --asof``: the end after the data, the start before it.
-    for day in (dates[-1], dates[0]):
-        try:
-            default_asof(note, repo, day.date().isoformat())
-        except DataValidationError as exc:
-            raise DataValidationError(
-                f"the range {o.start}..{o.end}: " + str(exc).replace("--asof ", "the step ", 1)
-            ) from None
+    dates = checked_steps(note, repo, o)
     workers = max(1, min(o.workers, len(dates) // 4 or 1, os.cpu_count() or 1))
     if workers == 1:
         steps = _judge_steps(note, repo, dates, o.seed, o.replicates)
@@ -188,7 +200,19 @@ def verdict_timeline(note: Note, repo: DataRepository, options: TimelineOptions)
             )
             steps = [entry for part in parts for entry in part]
     claims = [{"id": c.id, "claim": c.text, "kind": c.kind} for c in note.claims]
-    record = track_record(steps, repo, seed=o.seed, replicates=o.replicates)
+    # An event-study claim is about the excess over the baseline, not the raw return its
+    # forecast spans: hindsight scores it per event; the record leaves it out.
+    scored = {c.id: c.negate for c in note.claims if c.kind != "event_study"}
+    record = track_record(
+        [
+            s | {"forecasts": {k: v for k, v in s["forecasts"].items() if k in scored}}
+            for s in steps
+        ],
+        repo,
+        seed=o.seed,
+        replicates=o.replicates,
+        negated={k for k, v in scored.items() if v},
+    )
     timeline = [
         {"asof": s["asof"], "verdicts": s["verdicts"], "numbers": s["numbers"]} for s in steps
     ]
@@ -199,6 +223,7 @@ def verdict_timeline(note: Note, repo: DataRepository, options: TimelineOptions)
             "end": dates[-1].date().isoformat(),
             "step": o.step,
             "step_name": STEP_NAMES[o.step],
+            "step_singular": STEP_SINGULAR[o.step],
             "steps": len(dates),
             "claims": claims,
             "changes": _changes(timeline, claims),
@@ -237,7 +262,12 @@ def _wilson(k: int, n: int) -> list[float] | None:
 
 
 def track_record(
-    steps: list[dict[str, Any]], repo: DataRepository, *, seed: int, replicates: int
+    steps: list[dict[str, Any]],
+    repo: DataRepository,
+    *,
+    seed: int,
+    replicates: int,
+    negated: set[str] | frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """How often a "supported" verdict was followed by what the claim predicted.
 
@@ -248,16 +278,28 @@ def track_record(
     besides the rate over every outcome (Wilson 95% interval, optimistic under overlap), the
     rate over a non-overlapping subset (each claim's first span, then the next that starts
     after it ends) is given with its own interval. The base rate is the same count over every
-    step whatever the verdict: a supported verdict is worth something only above it.
+    step whatever the verdict, and the rate after the steps that were not supported: a
+    supported verdict is worth something only above them. A dated claim (judged on the same
+    day at every later step) counts once; a negated claim's direction is flipped.
     """
+    from havenflow.claims.hindsight import OPPOSITE
+
     later = Later(repo, seed=seed, replicates=replicates)
     scored: list[dict[str, Any]] = []
+    seen: set[tuple[Any, ...]] = set()
     for s in steps:
         for cid, forecasts in s["forecasts"].items():
             for f in forecasts:
-                if f["claimed"] not in {"up", "down", "not up", "not down"}:
+                claimed = f["claimed"]
+                if claimed not in OPPOSITE:
                     continue
-                fc = Forecast(f["asset"], f["days"][0], f["days"][1], f["claimed"], 0, "")
+                if cid in negated:
+                    claimed = OPPOSITE[claimed]
+                key = (cid, s["judged_on"][cid], f["asset"], tuple(f["days"]), claimed)
+                if key in seen:  # a dated claim: the same forecast at every later step
+                    continue
+                seen.add(key)
+                fc = Forecast(f["asset"], f["days"][0], f["days"][1], claimed, 0, "")
                 try:
                     row = forward_row(
                         later,
@@ -296,6 +338,7 @@ def track_record(
                 free.append(r)
         kf = sum(bool(r["held"]) for r in free)
         base_k = sum(bool(r["held"]) for r in done)
+        other = [r for r in done if not r["supported"]]
         by_claim[cid] = {
             "supported_outcomes": len(sup),
             "held": k,
@@ -306,6 +349,10 @@ def track_record(
             "non_overlapping_interval": _wilson(kf, len(free)),
             "base_outcomes": len(done),
             "base_rate": base_k / len(done) if done else None,
+            "not_supported_outcomes": len(other),
+            "not_supported_rate": sum(bool(r["held"]) for r in other) / len(other)
+            if other
+            else None,
             "pending": sum(r["pending"] for r in mine),
             "text": _record_text(cid, len(sup), k, len(free), kf, len(done), base_k),
         }
@@ -329,7 +376,7 @@ def _record_text(cid: str, n: int, k: int, nf: int, kf: int, nb: int, kb: int) -
         f"{cid}: when supported, the predicted direction came true in {k} of {n} outcomes "
         f"({k / n:.0%}, 95% interval {ci[0]:.0%}-{ci[1]:.0%}, overlapping spans); "
         f"non-overlapping: {kf} of {nf} ({cf[0]:.0%}-{cf[1]:.0%}); base rate over every "
-        f"step: {kb} of {nb} ({kb / nb:.0%})."
+        f"outcome, whatever the verdict: {kb} of {nb} ({kb / nb:.0%})."
         if nb
         else ""
     )

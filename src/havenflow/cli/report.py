@@ -65,7 +65,7 @@ StepOption = Annotated[
     Step, typer.Option(help="Timeline step: W (Fridays), M (month ends), Q (quarter ends).")
 ]
 WorkersOption = Annotated[
-    int,
+    int | None,
     typer.Option(
         help="Worker processes for the timeline's steps (default: 2 where there are 2 cores).",
         min=1,
@@ -166,7 +166,7 @@ def check(
     hindsight: HindsightOption = True,
     history: HistoryOption = None,
     step: StepOption = Step.M,
-    workers: WorkersOption | None = None,
+    workers: WorkersOption = None,
 ) -> None:
     """Judge every claim of a note: verdicts, numbers, charts, sensitivity and a bottom line.
 

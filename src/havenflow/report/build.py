@@ -13,7 +13,12 @@ from typing import Any
 
 from havenflow.analytics.reuse import reuse_fits
 from havenflow.claims import CheckOptions, Verdict, check_note, resolve_note
-from havenflow.claims.timeline import TimelineOptions, parse_history, step_dates, verdict_timeline
+from havenflow.claims.timeline import (
+    TimelineOptions,
+    checked_steps,
+    parse_history,
+    verdict_timeline,
+)
 from havenflow.data.repository import DataRepository
 
 __all__ = ["SEED_NOTE", "VERDICTS", "ReportOptions", "build_report", "seed_claims"]
@@ -65,7 +70,10 @@ def build_report(repo: DataRepository, options: ReportOptions | None = None) -> 
     if o.history is not None:
         # Parsed and bounded before any fit: a malformed range fails fast.
         start, end = parse_history(o.history)
-        step_dates(start, end, o.step)
+        topt = TimelineOptions(
+            start, end, o.step, seed=o.seed, replicates=o.replicates, workers=o.workers
+        )
+        checked_steps(note, repo, topt)  # a range outside the data fails before any fit
     with reuse_fits():  # the as-of check and the timeline's steps share identical fits
         doc = check_note(
             note,
@@ -79,13 +87,7 @@ def build_report(repo: DataRepository, options: ReportOptions | None = None) -> 
             ),
         )
         if o.history is not None:
-            timeline = verdict_timeline(
-                note,
-                repo,
-                TimelineOptions(
-                    start, end, o.step, seed=o.seed, replicates=o.replicates, workers=o.workers
-                ),
-            )
+            timeline = verdict_timeline(note, repo, topt)
     if timeline is not None:
         doc |= timeline
     return doc

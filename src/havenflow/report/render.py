@@ -415,7 +415,7 @@ def timeline_figures(report: dict[str, Any]) -> list[go.Figure]:
     out = [
         _layout(
             heat,
-            f"Verdicts at every {info['step_name'][:-1]} from {info['start']} to {info['end']} "
+            f"Verdicts at every {info['step_singular']} from {info['start']} to {info['end']} "
             "(each step point-in-time)",
             height=max(260, 34 * len(ids) + 120),
         )
@@ -442,12 +442,14 @@ def figures(claim: dict[str, Any]) -> list[go.Figure]:
 
 
 def _env() -> Environment:
-    return Environment(
+    env = Environment(
         loader=PackageLoader("havenflow.report", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.globals["hindsight_cells"] = hindsight_cells
+    return env
 
 
 def render_html(report: dict[str, Any], *, embed_js: bool = True) -> str:
@@ -553,6 +555,22 @@ def render_markdown(report: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
+def hindsight_cells(row: dict[str, Any]) -> tuple[str, str]:
+    """The realised and expected cells of a hindsight row, with their units.
+
+    Returns as a simple percentage with log points; an observed row (the same test on the
+    latest data) shows its deciding number as displayed.
+    """
+    from havenflow.claims.hindsight import both
+
+    if row["status"] == "observed":
+        number = (row.get("scores") or {}).get("number") or {}
+        return str(number.get("display", "")), ""
+    realised = "" if row["realised"] is None else both(row["realised"])
+    expected = "" if row["expected"] is None else both(row["expected"])
+    return realised, expected
+
+
 def _markdown_hindsight(report: dict[str, Any]) -> list[str]:
     later = report.get("hindsight_info") or {}
     rows = report.get("hindsight") or []
@@ -567,16 +585,15 @@ def _markdown_hindsight(report: dict[str, Any]) -> list[str]:
         shown = ", ".join(
             f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}"
             for k, v in sc.items()
-            if k in {"pit", "crps", "crps_baseline", "in_interval", "in_ci", "verdict_now"}
+            if k in {"pit", "pit_censored", "crps", "crps_baseline", "in_interval", "verdict_now"}
         )
+        realised, expected = hindsight_cells(r)
         out.append(
             f"| {r['claim']} | {r['label']} | "
             + (f"{r['horizon']} {r['horizon_unit']}" if r["horizon"] else "")
-            + f" | {r['end_date'] or 'pending (' + r['through'] + ')'} | "
-            + ("" if r["realised"] is None else f"{r['realised']:+.3f}")
-            + " | "
-            + ("" if r["expected"] is None else f"{r['expected']:+.3f}")
-            + f" | {'' if r['held'] is None else ('yes' if r['held'] else 'no')} | {shown} |"
+            + f" | {r['end_date'] or 'pending (' + r['through'] + ')'} | {realised} | "
+            + f"{expected} | {'' if r['held'] is None else ('yes' if r['held'] else 'no')} | "
+            + f"{shown} |"
         )
     out += [""] + [f"- {line}" for line in later.get("summary") or []]
     out += [f"_Note: {n}_" for n in later.get("notes") or []]

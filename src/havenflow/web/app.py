@@ -54,15 +54,15 @@ class InputError(ValueError):
     """A request parameter is malformed (answered with 400)."""
 
 
-def _date(value: str | None) -> str | None:
+def _date(value: str | None, name: str = "asof") -> str | None:
     if value is None or value == "":
         return None
     if not _DATE.match(value):
-        raise InputError(f"asof must be a date like 2026-01-23, got {value!r}")
+        raise InputError(f"{name} must be a date like 2026-01-23, got {value!r}")
     try:
         return pd.Timestamp(value).date().isoformat()
     except ValueError as exc:
-        raise InputError(f"asof {value!r} is not a valid date") from exc
+        raise InputError(f"{name} {value!r} is not a valid date") from exc
 
 
 def _series_id(value: str, name: str) -> str:
@@ -229,9 +229,9 @@ def create_app(
         if step not in STEPS:
             raise InputError(f"step must be one of {', '.join(STEPS)}, got {step!r}")
         parsed = resolve_note(note)
-        last = _date(end) or parsed.date.date().isoformat()
+        last = _date(end, "end") or parsed.date.date().isoformat()
         first = (
-            _date(start)
+            _date(start, "start")
             or (pd.Timestamp(last) - pd.DateOffset(months=11, days=31)).date().isoformat()
         )
         n = len(step_dates(first, last, step, limit=None))
@@ -244,7 +244,8 @@ def create_app(
             "timeline",
             (note, first, last, step),
             lambda r: (
-                {"note": note} | verdict_timeline(parsed, r, TimelineOptions(first, last, step))
+                {"note": note, "requested": {"start": first, "end": last, "step": step}}
+                | verdict_timeline(parsed, r, TimelineOptions(first, last, step))
             ),
         )
 
@@ -322,12 +323,7 @@ def create_app(
             info=doc["timeline_info"],
             charts=charts,
             notes=list(bundled_notes()),
-            form={
-                "note": note,
-                "start": doc["timeline_info"]["start"],
-                "end": doc["timeline_info"]["end"],
-                "step": step,
-            },
+            form={"note": note, **doc["requested"]},
             version=__version__,
         )
         return html_page(html)

@@ -399,6 +399,7 @@ class Timeline(_Doc):
     """A verdict timeline of a bundled note, with the tool's track record."""
 
     note: str = Field(description="The bundled note's name.")
+    requested: dict[str, str] = Field(description="The range and step asked for (or defaulted).")
     timeline: list[TimelineStep] = Field(description="One entry per step, in date order.")
     timeline_info: dict[str, Any] = Field(
         description="start, end, step, claims, verdict spells (changes), track_record, method."

@@ -65,7 +65,9 @@ class AllTimeHigh(ClaimKind[AllTimeHighParams]):
 
         from havenflow.claims.hindsight import both, forward_row
 
-        high = float(fits.levels(ctx, (p.asset,))[p.asset].max())
+        # The high the claim was judged on (the asset's own closes, weekends included for a
+        # 7-day asset), not the business-day path's.
+        high = float(fits.snapshot(ctx, (p.asset,)).to_dict()["assets"][0]["ath"])
         rows = []
         for bars in (5, 21, 63):
             row = forward_row(

@@ -83,22 +83,21 @@ class EventStudy(ClaimKind[EventStudyParams]):
         self, ctx: Context, p: EventStudyParams, outcome: ClaimOutcome, later: Any
     ) -> list[Any]:
         """The last event's realised excess return at the horizons that ended after the date."""
-        from havenflow.claims.hindsight import event_rows, forecast_rows
+        from havenflow.claims.hindsight import event_rows
 
+        # The claim is about the excess over the baseline, so only the event rows score it
+        # (its forecast's raw return would set an easier bar in a rising market).
         ev = fits.events(ctx, p.trigger, p.target, p.horizons, p.min_gap)
-        return [
-            *event_rows(
-                later,
-                self.name,
-                p.target,
-                ctx.asof,
-                ev.event_dates,
-                ev.horizons,
-                p.direction,
-                p.trigger,
-            ),
-            *forecast_rows(later, "", self.name, ctx.asof, outcome.forecasts),
-        ]
+        return event_rows(
+            later,
+            self.name,
+            p.target,
+            ctx.asof,
+            ev.event_dates,
+            ev.horizons,
+            p.direction,
+            p.trigger,
+        )
 
     def judge(self, ctx: Context, p: EventStudyParams) -> ClaimOutcome:
         ev = fits.events(ctx, p.trigger, p.target, p.horizons, p.min_gap).to_dict()

@@ -142,18 +142,29 @@ class Outlook(ClaimKind[OutlookParams]):
                 r = row.realised
                 crps = crps_from_quantiles(r, q[cells], CRPS_LEVELS)
                 crps_base = crps_from_quantiles(r, qb[cells], CRPS_LEVELS)
+                # Outside the 5-95% quantiles the PIT is only known to be below 0.05 (or
+                # above 0.95): the value shown there is the tail's midpoint, flagged.
+                censored = bool(r < q[0] or r > q[-1])
                 scores |= {
                     "pit": cdf_from_quantiles(r, q, QUANTILE_LEVELS),
+                    "pit_censored": censored,
                     "crps": crps,
                     "crps_baseline": crps_base,
                     "crps_skill": 1.0 - crps / crps_base if crps_base > 0 else None,
                     "in_interval": bool(lo <= r <= hi),
                 }
+                pit = (
+                    f"PIT < {QUANTILE_LEVELS[0]:.2f} (below the as-of 5% quantile)"
+                    if r < q[0]
+                    else f"PIT > {QUANTILE_LEVELS[-1]:.2f} (above the as-of 95% quantile)"
+                    if r > q[-1]
+                    else f"PIT {scores['pit']:.2f}"
+                )
                 extra = (
-                    f"; PIT {scores['pit']:.2f}, "
+                    f"; {pit}, "
                     f"{'inside' if scores['in_interval'] else 'outside'} the as-of 5-95% "
-                    f"interval [{both(lo)}, {both(hi)}], CRPS {crps:.3f} (baseline "
-                    f"{crps_base:.3f})"
+                    f"interval [{both(lo)}, {both(hi)}], CRPS {crps:.3f} (log-return units, "
+                    f"lower is better; baseline {crps_base:.3f})"
                 )
             else:
                 extra = f"; as-of 5-95% interval [{both(lo)}, {both(hi)}]"

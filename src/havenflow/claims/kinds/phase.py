@@ -55,12 +55,12 @@ class Phase(ClaimKind[PhaseParams]):
         after = phases.loc[phases.index > ctx.asof]
         if after.empty:
             return []
-        left = after[after != p.phase]
         rows = []
         for bars in (21, 63, 126):
             complete = len(after) >= bars
             at = after.iloc[:bars]
             shares = at.value_counts(normalize=True).sort_index()
+            out_of = at[at != p.phase]
             end = pd.Timestamp(at.index[-1]).date().isoformat()
             rows.append(
                 HindsightRow(
@@ -74,21 +74,27 @@ class Phase(ClaimKind[PhaseParams]):
                     end_date=end if complete else None,
                     through=end,
                     status="complete" if complete else "pending",
-                    realised=float(shares.get(p.phase, 0.0)),
+                    realised=None,
                     expected=None,
                     claimed=None,
                     held=None,
                     scores={
+                        "share_in_phase": float(shares.get(p.phase, 0.0)),
                         "phase_at_end": int(at.iloc[-1]),
                         "shares": {str(k): float(v) for k, v in shares.items()},
                         "first_left": None
-                        if left.empty
-                        else pd.Timestamp(left.index[0]).date().isoformat(),
+                        if out_of.empty
+                        else pd.Timestamp(out_of.index[0]).date().isoformat(),
                     },
                     text=f"over the next {bars} trading days (to {end}"
                     + ("" if complete else ", pending")
-                    + f") phase {p.phase} held on {shares.get(p.phase, 0.0):.0%} of days; "
-                    + ", ".join(f"phase {k} {v:.0%}" for k, v in shares.items())
+                    + "), by the rules on each day: "
+                    + ", ".join(f"phase {k} on {v:.0%} of days" for k, v in shares.items())
+                    + (
+                        f"; it first left phase {p.phase} on {pd.Timestamp(out_of.index[0]).date()}"
+                        if not out_of.empty
+                        else ""
+                    )
                     + f"; phase {int(at.iloc[-1])} at the end",
                 )
             )
