@@ -210,7 +210,7 @@ def test_stale_series_makes_a_claim_not_testable_naming_series_and_date(
     x1 = report["claims"][0]
     assert x1["verdict"] == "not testable"
     assert "copper ends 2026-02-20" in x1["explanation"]
-    assert report["claims"][1]["verdict"] != "not testable"
+    assert report["claims"][1]["verdict"] != "not testable", report["claims"][1]["explanation"]
 
 
 @pytest.fixture(scope="module")

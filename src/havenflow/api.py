@@ -80,6 +80,7 @@ def load(
     asof: str | pd.Timestamp | None = None,
     freq: str = "B",
     *,
+    sessions: str | None = None,
     data: Sequence[str | Path] = (),
     store: str | Path | None = None,
 ) -> pd.DataFrame:
@@ -94,7 +95,11 @@ def load(
     freq
         ``B`` trading days (``D`` is accepted for it), ``W`` weeks ending Friday, ``M`` month
         ends. Series on other calendars (Bitcoin's 7-day week, monthly macro data) are
-        sampled as of each target date.
+        sampled as of each target date. Trading days are the sessions common to the series'
+        markets (no holiday is a bar).
+    sessions
+        With ``B``: name the trading calendar instead (``"XNYS"``, ``"CMES"``,
+        ``"us_federal"``, ``"24/7"``, ``"weekdays"`` or any exchange_calendars name).
     data
         CSV/Parquet files whose value columns become series (as ``--data``).
     store
@@ -115,7 +120,9 @@ def load(
     if freq not in _FREQS:
         raise DataValidationError(f"freq must be B, D, W or M, got {freq!r}")
     calendar = _FREQS[freq]
-    frame, _, _ = _aligned_levels(_repository(data, store), names, calendar, asof)
+    frame, _, _ = _aligned_levels(
+        _repository(data, store), names, calendar, asof, sessions=sessions
+    )
     frame = frame[names]
     frame.attrs["freq"] = calendar
     frame.attrs["lag_unit"] = _UNITS[calendar]

@@ -70,6 +70,8 @@ class SeriesSpec:
         ``open``, ``caution``, ``sample`` or ``user``.
     attribution
         The attribution to print next to the data.
+    sessions
+        The days its market is open (holidays excluded), for aligning onto trading days.
     """
 
     id: str
@@ -83,6 +85,9 @@ class SeriesSpec:
     embedded_column: str | None
     licence: Licence
     attribution: str
+    #: The market's sessions (:mod:`havenflow.data.calendars`): an exchange_calendars name,
+    #: ``us_federal``, ``24/7`` or ``weekdays``; None for weekly and monthly series.
+    sessions: str | None = None
 
     @property
     def is_differenced(self) -> bool:
@@ -96,6 +101,16 @@ class SeriesSpec:
         Money stocks are excluded: the reverse-repo facility really was at zero in 2019-2020.
         """
         return self.kind in {"price", "index_level"}
+
+
+#: A catalog entry's sessions when it names none, by its calendar.
+DEFAULT_SESSIONS: dict[str, str | None] = {
+    "crypto": "24/7",
+    "exchange": "XNYS",
+    "business": "us_federal",
+    "weekly": None,
+    "monthly": None,
+}
 
 
 def _parse_entry(raw: dict[str, Any], where: str) -> SeriesSpec:
@@ -121,6 +136,7 @@ def _parse_entry(raw: dict[str, Any], where: str) -> SeriesSpec:
             embedded_column=None if embedded is None else str(embedded["column"]),
             licence=cast(Licence, raw["licence"]),
             attribution=str(raw["attribution"]),
+            sessions=raw.get("sessions", DEFAULT_SESSIONS[calendar]),
         )
     except KeyError as exc:
         raise DataValidationError(f"{where}: missing field {exc.args[0]!r}") from exc
@@ -178,4 +194,6 @@ def user_spec(series_id: str, *, kind: Kind = "price", name: str | None = None) 
         embedded_column=None,
         licence="user",
         attribution="supplied by the user",
+        # Unknown market: it restricts no one's sessions (its own gaps are carried forward).
+        sessions="weekdays",
     )

@@ -203,6 +203,10 @@ class ClaimKind(Generic[P]):
         """The methods text of this claim (printed in the report's methods section)."""
         return ""
 
+    def calendar_ids(self, ctx: Context, p: P) -> tuple[str, ...]:
+        """The series whose common sessions are the claim's trading days (default: needs)."""
+        return tuple(self.needs(p))
+
     def hindsight(self, ctx: Context, p: P, outcome: ClaimOutcome, later: Any) -> list[Any] | None:
         """What happened after ``ctx.asof``: rows of :mod:`havenflow.claims.hindsight`.
 

@@ -85,14 +85,20 @@ class Later:
             )
         return self._contexts[end]
 
-    def closes(self, asset: str) -> pd.Series:
-        """``asset``'s closes on business days, to its last date."""
-        ctx = self.at(self.end((asset,)))
-        return fits.levels(ctx, (asset,))[asset].dropna()
+    def closes(self, asset: str, with_ids: tuple[str, ...] = ()) -> pd.Series:
+        """``asset``'s closes on trading days, to its last date.
 
-    def path(self, asset: str, start: pd.Timestamp) -> pd.Series:
+        The trading days are those the as-of analysis counted its horizon in: the sessions
+        common to the markets of ``asset`` and ``with_ids`` (the other series it was aligned
+        with), so "21 trading days" means the same bars before and after the date.
+        """
+        ids = tuple(dict.fromkeys((asset, *with_ids)))
+        ctx = self.at(self.end((asset,)))
+        return fits.levels(ctx, ids)[asset].dropna()
+
+    def path(self, asset: str, start: pd.Timestamp, with_ids: tuple[str, ...] = ()) -> pd.Series:
         """Closes from the last bar on or before ``start`` onwards (the first is the base)."""
-        closes = self.closes(asset)
+        closes = self.closes(asset, with_ids)
         pos = int(closes.index.searchsorted(start, side="right")) - 1
         if pos < 0:
             raise HavenflowError(f"{asset} has no close on or before {start.date()}")
@@ -181,9 +187,13 @@ def forward_row(
     expected: float | None = None,
     evidence: int | None = None,
     scores: dict[str, Any] | None = None,
+    with_ids: tuple[str, ...] = (),
 ) -> HindsightRow:
-    """A row scoring ``asset``'s realised log return over ``bars`` trading days after ``start``."""
-    path = later.path(asset, start)
+    """A row scoring ``asset``'s realised log return over ``bars`` trading days after ``start``.
+
+    ``with_ids``: the series the as-of analysis aligned ``asset`` with (its trading days).
+    """
+    path = later.path(asset, start, with_ids)
     realised, at, complete = _span(path, bars)
     status: Status = "complete" if complete else "pending"
     was = held(claimed, realised) if complete else None
@@ -224,7 +234,12 @@ def forward_row(
 
 
 def forecast_rows(
-    later: Later, claim: str, kind: str, start: pd.Timestamp, forecasts: list[Forecast]
+    later: Later,
+    claim: str,
+    kind: str,
+    start: pd.Timestamp,
+    forecasts: list[Forecast],
+    with_ids: tuple[str, ...] = (),
 ) -> list[HindsightRow]:
     """The realised return over each forecast's span, against what the claim and evidence said.
 
@@ -233,7 +248,7 @@ def forecast_rows(
     """
     rows = []
     for f in forecasts:
-        path = later.path(f.asset, start)
+        path = later.path(f.asset, start, with_ids)
         inside = np.log(path.iloc[f.days_from : f.days_to + 1].to_numpy() / path.iloc[0])
         scores = {
             "span": [f.days_from, f.days_to],
@@ -254,6 +269,7 @@ def forecast_rows(
                 claimed=f.claimed if f.claimed in {"up", "down", "not up", "not down"} else None,
                 evidence=f.direction,
                 scores=scores,
+                with_ids=with_ids,
             )
         )
     return rows
@@ -357,7 +373,10 @@ def hindsight(
             continue
         rows += mine
         assets = [r["asset"] for r in mine if r["asset"] is not None and r["horizon"]]
-        charts[claim.id] = [path_chart(later, a, day, mine) for a in dict.fromkeys(assets)]
+        with_ids = kind.calendar_ids(ctx, claim.params)
+        charts[claim.id] = [
+            path_chart(later, a, day, mine, with_ids) for a in dict.fromkeys(assets)
+        ]
     return {"end": _day(end), "rows": rows, "charts": charts, "notes": notes}
 
 
@@ -398,6 +417,7 @@ def event_rows(
     horizons: tuple[dict[str, Any], ...] | list[dict[str, Any]],
     claimed: str | None,
     trigger: str,
+    with_ids: tuple[str, ...] = (),
 ) -> list[HindsightRow]:
     """The last event's realised excess return at each horizon that ends after ``asof``.
 
@@ -408,7 +428,7 @@ def event_rows(
     if not event_dates:
         return []
     event = pd.Timestamp(event_dates[-1])
-    path = later.path(target, event)
+    path = later.path(target, event, with_ids)
     known = int((path.index <= asof).sum()) - 1  # bars from the event to the as-of date
     rows = []
     for h in horizons:
@@ -466,7 +486,11 @@ def event_rows(
 
 
 def path_chart(
-    later: Later, asset: str, start: pd.Timestamp, rows: list[dict[str, Any]]
+    later: Later,
+    asset: str,
+    start: pd.Timestamp,
+    rows: list[dict[str, Any]],
+    with_ids: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Chart spec: ``asset``'s realised path after ``start`` against the as-of expectations.
 
@@ -475,7 +499,7 @@ def path_chart(
     """
     mine = [r for r in rows if r["asset"] == asset and r["horizon"] is not None]
     longest = max([int(r["horizon"]) for r in mine] + [21])
-    path = later.path(asset, start).iloc[: longest + 1]
+    path = later.path(asset, start, with_ids).iloc[: longest + 1]
     cum = np.log(path.to_numpy() / path.iloc[0])
     return {
         "kind": "hindsight_path",

@@ -178,6 +178,14 @@ def data_export(
         typer.Option(help="Align onto D, B, W or M (point-in-time); default: raw long format."),
     ] = None,
     asof: DataAsOf = None,
+    sessions: Annotated[
+        str | None,
+        typer.Option(
+            help="With --freq B: the trading calendar (XNYS, CMES, ICEUS, us_federal, 24/7, "
+            "weekdays, or any exchange_calendars name); default: the sessions common to the "
+            "series' markets.",
+        ),
+    ] = None,
 ) -> None:
     """Export series: raw (long format) or aligned onto one calendar (wide)."""
     repo = state(ctx).repository()
@@ -190,6 +198,7 @@ def data_export(
             freq.value,
             specs={k: v.spec for k, v in loaded.items()},
             end=asof,
+            sessions=sessions,
         )
         frame = frame.reset_index()
     else:

@@ -36,13 +36,14 @@ __all__ = [
     "last_bar_of_week",
     "levels_from_returns",
     "returns",
+    "trading_days",
     "transform",
 ]
 
 Frequency = Literal["D", "B", "W", "M"]
 FREQUENCIES: dict[str, str] = {
     "D": "calendar days",
-    "B": "business days (Mon-Fri)",
+    "B": "trading days (the sessions common to the series' markets; holidays are not bars)",
     "W": "weeks ending Friday",
     "M": "month ends",
 }
@@ -110,6 +111,36 @@ def _default_spec_values(name: str, specs: Mapping[str, SeriesSpec] | None) -> t
     return "business", 0
 
 
+def _session_names(names: list[str], specs: Mapping[str, SeriesSpec] | None) -> list[str]:
+    """The sessions of the daily series among ``names`` (weekly and monthly ones have none)."""
+    out = []
+    for name in names:
+        spec = specs.get(name) if specs is not None else None
+        out.append(spec.sessions if spec is not None else "weekdays")
+    return [s for s in out if s is not None]
+
+
+def trading_days(
+    names: list[str],
+    specs: Mapping[str, SeriesSpec] | None,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    sessions: str | None = None,
+) -> pd.DatetimeIndex:
+    """The trading days from ``start`` to ``end`` for series ``names``.
+
+    ``sessions`` names the calendar outright; otherwise the sessions common to every daily
+    series' market (a day any of them was closed is not a bar: its moves land in the next
+    common session), Monday to Friday when only 24/7, weekly or monthly series are involved.
+    """
+    from havenflow.data.calendars import common_sessions
+    from havenflow.data.calendars import sessions as named
+
+    if sessions is not None:
+        return pd.DatetimeIndex(named(sessions, start, end), name="date").as_unit("ns")
+    return common_sessions(_session_names(names, specs), start, end)
+
+
 def align(
     series: Mapping[str, pd.Series],
     freq: Frequency = "B",
@@ -119,6 +150,7 @@ def align(
     start: str | pd.Timestamp | None = None,
     end: str | pd.Timestamp | None = None,
     how: Literal["outer", "inner"] = "outer",
+    sessions: str | None = None,
 ) -> pd.DataFrame:
     """Align series with different calendars onto one calendar, point-in-time.
 
@@ -127,7 +159,8 @@ def align(
     series
         Name to values (sorted unique DatetimeIndex).
     freq
-        Target calendar: ``D`` calendar days, ``B`` business days, ``W`` Fridays, ``M`` month ends.
+        Target calendar: ``D`` calendar days, ``B`` trading days (see ``sessions``), ``W``
+        Fridays, ``M`` month ends.
     specs
         Catalog entries by name, for each series' calendar and publication lag. A series without
         one is treated as a business-day series known on its date.
@@ -140,6 +173,10 @@ def align(
     how
         ``outer`` keeps every target date on which any series has a value; ``inner`` keeps only
         dates on which all have one.
+    sessions
+        For ``B``: the calendar to align on (an exchange_calendars name such as ``XNYS``,
+        ``us_federal``, ``24/7`` or ``weekdays``). By default the sessions common to every
+        daily series' market (each spec's ``sessions``), so no holiday is a bar.
 
     Returns
     -------
@@ -175,7 +212,10 @@ def align(
     hi = pd.Timestamp(end) if end is not None else pd.Timestamp(max(k[-1] for k in non_empty))
     if hi < lo:
         raise DataValidationError(f"align: end {hi.date()} is before start {lo.date()}")
-    target = calendar_index(lo, hi, freq)
+    if freq == "B":
+        target = trading_days(list(series), specs, lo, hi, sessions)
+    else:
+        target = calendar_index(lo, hi, freq)
     target_ns = target.to_numpy(dtype="datetime64[ns]")
 
     columns: dict[str, np.ndarray] = {}

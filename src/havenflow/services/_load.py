@@ -22,9 +22,18 @@ if TYPE_CHECKING:
 
 
 def _aligned_levels(
-    repo: DataRepository, ids: list[str], calendar: str, asof: str | pd.Timestamp | None
+    repo: DataRepository,
+    ids: list[str],
+    calendar: str,
+    asof: str | pd.Timestamp | None,
+    *,
+    sessions: str | None = None,
 ) -> tuple[pd.DataFrame, dict[str, SeriesSpec], dict[str, Any]]:
-    """Levels of ``ids`` on one calendar (align's rules), with their specs and loaded series."""
+    """Levels of ``ids`` on one calendar (align's rules), with their specs and loaded series.
+
+    On trading days (``B``) the bars are the sessions common to the series' markets, or
+    ``sessions`` when named.
+    """
     loaded = repo.load_many(ids, asof)
     specs = {k: v.spec for k, v in loaded.items()}
     levels = align(
@@ -32,6 +41,7 @@ def _aligned_levels(
         calendar,  # type: ignore[arg-type]
         specs=specs,
         end=pd.Timestamp(asof) if asof is not None else None,
+        sessions=sessions,
     )
     return levels, specs, loaded
 

@@ -22,6 +22,16 @@ if TYPE_CHECKING:
 # ---- outlook -----------------------------------------------------------------------------------
 
 
+def outlook_ids(
+    repo: DataRepository, target: str, asof: str | pd.Timestamp | None = None
+) -> list[str]:
+    """The series the outlook of ``target`` aligns (its trading days are their common sessions)."""
+    from havenflow.analytics.regime import OPTIONAL
+
+    ids = [sid for sid in PHASE_SERIES if sid not in OPTIONAL or _has_data(repo, sid, asof)]
+    return list(dict.fromkeys([*ids, target]))
+
+
 def run_outlook(
     repo: DataRepository,
     target: str = "bitcoin",
@@ -37,10 +47,8 @@ def run_outlook(
     claim's), so they are not fitted twice; they must cover the same trading days.
     """
     from havenflow.analytics.outlook import ConditionalOutlook, OutlookSpec
-    from havenflow.analytics.regime import OPTIONAL
 
-    ids = [sid for sid in PHASE_SERIES if sid not in OPTIONAL or _has_data(repo, sid, asof)]
-    ids = list(dict.fromkeys([*ids, target]))
+    ids = outlook_ids(repo, target, asof)
     levels, specs, _ = _aligned_levels(repo, ids, "B", asof)
     if specs[target].is_differenced:
         raise DataValidationError(f"{target} is a {specs[target].kind}: the outlook needs a price")

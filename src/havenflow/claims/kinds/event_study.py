@@ -97,6 +97,7 @@ class EventStudy(ClaimKind[EventStudyParams]):
             ev.horizons,
             p.direction,
             p.trigger,
+            with_ids=self.calendar_ids(ctx, p),
         )
 
     def judge(self, ctx: Context, p: EventStudyParams) -> ClaimOutcome:

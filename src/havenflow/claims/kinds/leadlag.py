@@ -395,8 +395,13 @@ class LeadLag(ClaimKind[LeadLagParams]):
         """
         from havenflow.claims.hindsight import event_rows, forecast_rows
 
-        rows = forecast_rows(later, "", self.name, ctx.asof, outcome.forecasts)
+        # The forecast's days were counted on the leader's sessions (its recent move).
+        rows = forecast_rows(
+            later, "", self.name, ctx.asof, outcome.forecasts, with_ids=(p.leader,)
+        )
         if p.trigger:
+            from havenflow.analytics.events import parse_trigger
+
             ev = fits.events(ctx, p.trigger, p.follower, None)
             rows += event_rows(
                 later,
@@ -407,6 +412,7 @@ class LeadLag(ClaimKind[LeadLagParams]):
                 ev.horizons,
                 {"positive": "up", "negative": "down"}.get(p.sign),
                 p.trigger,
+                with_ids=tuple(parse_trigger(p.trigger).series),
             )
         return rows
 

@@ -110,8 +110,11 @@ class Outlook(ClaimKind[OutlookParams]):
             crps_from_quantiles,
         )
         from havenflow.claims.hindsight import both, forward_row
+        from havenflow.services.outlook import outlook_ids
 
         res = fits.outlook(ctx, p.asset, self._days(p))
+        # The horizons were counted on the sessions of every series the outlook aligned.
+        with_ids = tuple(outlook_ids(ctx.repo, p.asset, ctx.day))
         words = {"up": "up", "down": "down", "not_up": "not up", "not_down": "not down"}
         claimed = {DAYS[h]: words[d] for h, d in zip(p.horizons, p.direction, strict=True)}
         evidence = {f.days_to: f.direction for f in outcome.forecasts}
@@ -136,6 +139,7 @@ class Outlook(ClaimKind[OutlookParams]):
                 claimed=claimed.get(h),
                 expected=median,
                 evidence=evidence.get(h),
+                with_ids=with_ids,
             )
             scores: dict[str, Any] = {"method": method, "interval": [lo, hi], "level": 0.9}
             if row.status == "complete" and row.realised is not None:
@@ -170,6 +174,11 @@ class Outlook(ClaimKind[OutlookParams]):
                 extra = f"; as-of 5-95% interval [{both(lo)}, {both(hi)}]"
             rows.append(dataclasses.replace(row, scores=scores, text=row.text + extra))
         return rows
+
+    def calendar_ids(self, ctx: Context, p: OutlookParams) -> tuple[str, ...]:
+        from havenflow.services.outlook import outlook_ids
+
+        return tuple(outlook_ids(ctx.repo, p.asset, ctx.day))
 
     def judge(self, ctx: Context, p: OutlookParams) -> ClaimOutcome:
         days = self._days(p)
