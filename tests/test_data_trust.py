@@ -89,3 +89,24 @@ def test_fred_business_days_skip_federal_holidays(repo: DataRepository) -> None:
     for day in ("2025-10-13", "2025-11-11"):
         assert pd.Timestamp(day) not in levels.index
     assert pd.Timestamp("2025-10-14") in levels.index
+
+
+def test_an_update_never_shortens_a_series(tmp_path: pytest.TempPathFactory) -> None:
+    from pathlib import Path
+
+    from havenflow.catalog import get_spec
+    from havenflow.data.embedded import embedded_series
+    from havenflow.data.store import ObservationBatch, Store
+
+    # Coinbase's Bitcoin starts in 2015; the bundled series in 2014-09.
+    bundled = embedded_series("bitcoin")
+    live = bundled.loc["2015-01-01":] * 1.0
+    store = Store(Path(str(tmp_path)) / "s.duckdb")
+    store.write([ObservationBatch(get_spec("bitcoin"), live, "coinbase", "BTC-USD")])
+    loaded = DataRepository(store=store).load("bitcoin")
+    assert loaded.first == bundled.index[0]  # not 2015-01-01
+    assert loaded.origin == "store"
+    assert "the bundled data" in loaded.detail
+    assert loaded.values.loc["2015-01-01":].equals(live.loc["2015-01-01":])
+    assert loaded.values.index.is_unique
+    assert loaded.values.index.is_monotonic_increasing

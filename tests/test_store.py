@@ -288,7 +288,10 @@ def test_repository_falls_back_to_embedded_and_says_so(tmp_path: Path) -> None:
     store.write([batch("silver", series("2026-08-01", [70.0, 71.0]))])
     fresh = DataRepository(store=store).load("silver")
     assert fresh.origin == "store"
-    assert fresh.values.tolist() == [70.0, 71.0]
+    assert fresh.values.loc["2026-08-01":].tolist() == [70.0, 71.0]
+    # The bundled history before the store's first date is kept (an update never shortens).
+    assert fresh.first == loaded.first
+    assert "before 2026-08-01: the bundled data" in fresh.detail
 
 
 def test_repository_asof_respects_publication_lag() -> None:

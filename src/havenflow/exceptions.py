@@ -16,6 +16,8 @@ where it applies.
 
 from __future__ import annotations
 
+import re
+
 __all__ = [
     "DataValidationError",
     "DataWarning",
@@ -48,6 +50,9 @@ class UnknownSeriesError(HavenflowError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+_KEY = re.compile(r"((?:api_?key|apikey)=)[^&\s\"')]+", re.IGNORECASE)
+
+
 class SourceError(HavenflowError):
     """A live data source failed.
 
@@ -74,6 +79,10 @@ class SourceError(HavenflowError):
         url: str | None = None,
         status: int | None = None,
     ) -> None:
+        if url is not None:
+            # Every URL in a message is redacted here, whoever raised it: an API key never
+            # reaches a message, a log line, the update table or --json.
+            url = _KEY.sub(r"\1***", url)
         self.source = source
         self.symbol = symbol
         self.url = url

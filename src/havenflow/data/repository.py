@@ -153,7 +153,25 @@ class DataRepository:
         if len(todo) < 2:
             return
         for sid, values in self.store.read_many(todo).items():
-            self._loaded[sid] = LoadedSeries(self.spec(sid), values, "store", str(self.store.path))
+            self._loaded[sid] = self._with_bundled_past(
+                self.spec(sid), values, str(self.store.path)
+            )
+
+    @staticmethod
+    def _with_bundled_past(spec: SeriesSpec, stored: pd.Series, where: str) -> LoadedSeries:
+        """The stored series, preceded by the bundled values before its first date.
+
+        A live source's history can start later than the bundled one (Coinbase's Bitcoin in
+        2015, the bundle in 2014): an update must never shorten what havenflow knows.
+        """
+        if spec.id in embedded_ids():
+            bundled = embedded_series(spec.id)
+            earlier = bundled[bundled.index < stored.index[0]] if len(stored) else bundled
+            if len(earlier):
+                values = pd.concat([earlier, stored]).rename(stored.name)
+                detail = f"{where} (before {stored.index[0].date()}: the bundled data)"
+                return LoadedSeries(spec, values, "store", detail)
+        return LoadedSeries(spec, stored, "store", where)
 
     def _load_full(self, series_id: str) -> LoadedSeries:
         if series_id not in self._loaded:
@@ -167,7 +185,7 @@ class DataRepository:
         if self.store is not None:
             stored = self.store.read(series_id)
             if stored is not None:
-                return LoadedSeries(spec, stored, "store", str(self.store.path))
+                return self._with_bundled_past(spec, stored, str(self.store.path))
         if series_id in embedded_ids():
             logger.info("%s: not in the store; using the bundled data", series_id)
             return LoadedSeries(

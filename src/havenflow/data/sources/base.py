@@ -5,6 +5,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -69,21 +70,58 @@ class RetryPolicy:
     max_delay
         Cap on one wait, ``Retry-After`` included.
     timeout
-        Per-request timeout in seconds.
+        Per-request timeout in seconds (connect, and between two chunks of the body).
+    deadline, max_bytes, max_redirects
+        Limits of one attempt: total seconds, body size, same-host redirects.
     """
 
     attempts: int = 4
     backoff: float = 0.5
     max_delay: float = 30.0
     timeout: float = 20.0
+    #: Wall-clock limit on one attempt, body included (a trickling body cannot beat it).
+    deadline: float = 60.0
+    #: Largest body accepted, after decompression (a gzip bomb is refused, not retried).
+    max_bytes: int = 64 * 1024 * 1024
+    #: Redirects followed within the same host; one to another host is refused.
+    max_redirects: int = 5
+
+
+class _RedactKeys(logging.Filter):
+    """Strips API keys from the URLs httpx logs (``-v`` shows every request)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _redact(str(a)) if isinstance(a, httpx.URL) or _KEY.search(str(a)) else a
+                for a in record.args
+            )
+        if isinstance(record.msg, str) and _KEY.search(record.msg):
+            record.msg = _KEY.sub(r"\1***", record.msg)
+        return True
+
+
+_KEY = re.compile(r"((?:api_?key|apikey)=)[^&\s\"']+", re.IGNORECASE)
+_REDACTOR = _RedactKeys()
+
+
+def _redact_httpx_logs() -> None:
+    for name in ("httpx", "httpcore"):
+        log = logging.getLogger(name)
+        if _REDACTOR not in log.filters:
+            log.addFilter(_REDACTOR)
 
 
 def default_client(timeout: float = 20.0) -> httpx.Client:
-    """An :class:`httpx.Client` with havenflow's agent string and timeouts."""
+    """An :class:`httpx.Client` with havenflow's agent string and timeouts.
+
+    Redirects are followed by :meth:`HttpSource.request` itself (same host only).
+    """
+    _redact_httpx_logs()
     return httpx.Client(
         timeout=httpx.Timeout(timeout),
         headers={"User-Agent": USER_AGENT, "Accept": "*/*"},
-        follow_redirects=True,
+        follow_redirects=False,
     )
 
 
@@ -103,7 +141,10 @@ def _retry_after_seconds(response: httpx.Response, now: Callable[[], datetime]) 
 
 def _redact(url: httpx.URL | str) -> str:
     """Drop secrets (API keys) from a URL before it goes into a message or a log."""
-    parsed = httpx.URL(str(url))
+    try:
+        parsed = httpx.URL(str(url))
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return _KEY.sub(r"\1***", str(url))
     params = [
         (k, "***" if k.lower() in {"api_key", "apikey"} else v)
         for k, v in parsed.params.multi_items()
@@ -146,6 +187,7 @@ class HttpSource:
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
+        _redact_httpx_logs()
 
     def _error(
         self, message: str, symbol: str, url: httpx.URL | str | None, status: int | None = None
@@ -187,7 +229,7 @@ class HttpSource:
         for attempt in range(1, self.policy.attempts + 1):
             retry_after: float | None = None
             try:
-                response = self.client.get(url, params=params, timeout=self.policy.timeout)
+                response = self._get(url, symbol, params)
             except httpx.TimeoutException as exc:
                 last = self._error(f"request timed out ({type(exc).__name__})", symbol, url)
             except httpx.ConnectError as exc:
@@ -201,6 +243,10 @@ class HttpSource:
                 ) from None
             except httpx.TransportError as exc:
                 last = self._error(f"network error: {exc}", symbol, url)
+            except httpx.HTTPError as exc:
+                # A body that cannot be decoded (bad gzip), a malformed redirect: the next
+                # attempt may get a clean copy.
+                last = self._error(f"bad response: {type(exc).__name__}: {exc}", symbol, url)
             else:
                 status = response.status_code
                 if status == 429 or status >= 500:
@@ -213,9 +259,21 @@ class HttpSource:
                     )
                 else:
                     try:
-                        return parse(response)
+                        return self._checked(parse(response), symbol, response.url)
                     except RetryableSourceError as exc:
                         last = exc
+                    except SourceError:
+                        raise
+                    except Exception as exc:  # noqa: BLE001 - the network boundary
+                        # A body of an odd shape (a list where a dict was, a null, a number
+                        # no date can hold, an unknown time zone): the provider's data, not a
+                        # bug of ours, so one clear SourceError, never a traceback.
+                        raise self._error(
+                            f"unexpected response ({type(exc).__name__}: {str(exc)[:160]})",
+                            symbol,
+                            response.url,
+                            status,
+                        ) from None
             if attempt < self.policy.attempts:
                 wait = self._delay(attempt, retry_after)
                 logger.warning(
@@ -235,6 +293,87 @@ class HttpSource:
             last.url or url,
             last.status,
         )
+
+    def _get(self, url: str, symbol: str, params: dict[str, str] | None) -> httpx.Response:
+        """One attempt: same-host redirects only, the body capped in size and in time."""
+        started = time.monotonic()
+        current = httpx.URL(url, params=params)
+        origin = current.host
+        for _ in range(self.policy.max_redirects + 1):
+            with self.client.stream(
+                "GET", current, timeout=self.policy.timeout, follow_redirects=False
+            ) as response:
+                if response.is_redirect:
+                    target = current.join(response.headers.get("Location", ""))
+                    if target.host != origin:
+                        raise self._error(
+                            f"redirected to another host ({target.host}): refused",
+                            symbol,
+                            current,
+                            response.status_code,
+                        )
+                    current = target
+                    continue
+                body = bytearray()
+                for chunk in response.iter_bytes():
+                    body += chunk
+                    if len(body) > self.policy.max_bytes:
+                        raise self._error(
+                            f"response larger than {self.policy.max_bytes / 1e6:.0f} MB "
+                            "(decompressed): refused",
+                            symbol,
+                            current,
+                            response.status_code,
+                        )
+                    if time.monotonic() - started > self.policy.deadline:
+                        raise httpx.ReadTimeout(
+                            f"the body took more than {self.policy.deadline:g} s"
+                        )
+                # The body is already decoded: the copy must not claim an encoding.
+                headers = [
+                    (k, v)
+                    for k, v in response.headers.multi_items()
+                    if k.lower() not in {"content-encoding", "content-length", "transfer-encoding"}
+                ]
+                return httpx.Response(
+                    response.status_code,
+                    headers=headers,
+                    content=bytes(body),
+                    request=response.request,
+                )
+        raise self._error(
+            f"more than {self.policy.max_redirects} redirects: refused", symbol, current
+        )
+
+    def _checked(self, frame: T, symbol: str, url: httpx.URL) -> T:
+        """A parsed frame's values and dates, refused when no market could have printed them."""
+        if not isinstance(frame, pd.DataFrame) or frame.empty:
+            return frame
+        values = frame["value"].to_numpy(dtype=float)
+        bad = ~np.isfinite(values) | (np.abs(values) > ABSURD)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise self._error(
+                f"{int(bad.sum())} non-finite or absurd values (first: {values[i]!r} on "
+                f"{pd.Timestamp(frame['date'].iloc[i]).date()}): refused",
+                symbol,
+                url,
+            )
+        dates = pd.DatetimeIndex(frame["date"])
+        latest = pd.Timestamp(self.now()).tz_localize(None) + pd.Timedelta(days=2)
+        if dates.min() < EARLIEST or dates.max() > latest:
+            raise self._error(
+                f"dates outside {EARLIEST.date()}..today ({dates.min()} to {dates.max()}): refused",
+                symbol,
+                url,
+            )
+        return frame
+
+
+#: Values no series of havenflow can take (prices, index levels, rates, money stocks in USD
+#: billions are all far below): larger ones are a provider's garbage.
+ABSURD = 1e12
+EARLIEST = pd.Timestamp("1800-01-01")
 
 
 def _short_body(response: httpx.Response) -> str:

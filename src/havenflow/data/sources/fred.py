@@ -31,9 +31,14 @@ CSV_URL = "https://fred.stlouisfed.org/graph/fredgraph.csv"
 API_URL = "https://api.stlouisfed.org/fred/series/observations"
 
 
-def _numbers(raw: pd.Series) -> np.ndarray:
+def _numbers(raw: pd.Series) -> tuple[np.ndarray, str | None]:
+    """Values with FRED's missing marks ('.', empty) as NaN, and the first other non-number."""
     text = raw.astype(str).str.strip()
-    return pd.to_numeric(text.where(~text.isin({".", ""})), errors="coerce").to_numpy(dtype=float)
+    missing = text.isin({".", ""})
+    values = pd.to_numeric(text.where(~missing), errors="coerce").to_numpy(dtype=float)
+    # Only '.' means missing: any other word is garbage, not a gap to drop silently.
+    garbage = np.isnan(values) & ~missing.to_numpy()
+    return values, (str(text.iloc[int(np.flatnonzero(garbage)[0])]) if garbage.any() else None)
 
 
 @dataclass
@@ -95,7 +100,9 @@ class FredSource(HttpSource):
             if dates.isna().any():
                 bad = frame.iloc[int(np.flatnonzero(dates.isna().to_numpy())[0]), 0]
                 raise self._error(f"unparseable date {bad!r} in CSV", symbol, response.url)
-            values = _numbers(frame.iloc[:, 1])
+            values, garbage = _numbers(frame.iloc[:, 1])
+            if garbage is not None:
+                raise self._error(f"not a number: {garbage!r} in CSV", symbol, response.url)
             keep = ~np.isnan(values)
             return frame_from_pairs(pd.DatetimeIndex(dates[keep]), values[keep])
 
@@ -127,11 +134,13 @@ class FredSource(HttpSource):
             rows = payload["observations"]
             try:
                 dates = pd.to_datetime([r["date"] for r in rows], format="ISO8601")
-                values = _numbers(pd.Series([r["value"] for r in rows], dtype=str))
+                values, garbage = _numbers(pd.Series([r["value"] for r in rows], dtype=str))
             except (KeyError, TypeError, ValueError) as exc:
                 raise self._error(
                     f"unexpected observation record ({exc})", symbol, response.url
                 ) from exc
+            if garbage is not None:
+                raise self._error(f"not a number: {garbage!r} in JSON", symbol, response.url)
             keep = ~np.isnan(values)
             return frame_from_pairs(dates[keep], values[keep])
 
