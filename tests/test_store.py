@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import httpx
@@ -332,3 +333,49 @@ def test_a_repository_reads_the_store_once_for_several_series(tmp_path: Path) ->
         assert first[sid].values.index[-1] <= pd.Timestamp("2025-06-30")
     assert store.read_many([]) == {}
     assert set(store.read_many(["silver", "nope"])) == {"silver"}
+
+
+# ---- revisions and vintages ----------------------------------------------------------------
+
+
+def test_the_store_never_overwrites_history(tmp_path: Path) -> None:
+    import datetime as dt
+
+    store = Store(tmp_path / "s.duckdb")
+    first = series("2025-01-01", [100.0, 101.0, 102.0])
+    store.write([batch("m2", first)])
+    between = dt.datetime.now(dt.UTC)
+    time.sleep(0.01)
+    revised = series("2025-01-02", [101.5, 102.0, 103.0])  # one revision, one same, one new
+    store.write([batch("m2", revised)])
+    now = store.read("m2")
+    assert now is not None
+    assert now.tolist() == [100.0, 101.5, 102.0, 103.0]
+    then = store.read("m2", known_at=between)
+    assert then is not None
+    assert then.tolist() == [100.0, 101.0, 102.0]  # the store as it knew that moment
+    history = store.revisions("m2")
+    assert history["value"].tolist() == [101.0]  # only the value that changed is kept aside
+    assert (history["superseded_at"] > history["fetched_at"]).all()
+    assert store.read("m2", known_at="2000-01-01") is None  # nothing was known yet
+
+
+def test_updates_refetch_whole_revision_windows(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.duckdb")
+    store.write([batch("m2", series("2025-01-01", [100.0]))])  # monthly, last 2025-01-01
+    asked: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.params.get("cosd", ""))
+        return httpx.Response(
+            200,
+            text="observation_date,M2SL\n2025-01-01,100.5\n",
+            headers={"Content-Type": "text/csv"},
+        )
+
+    client = httpx.Client(transport=httpx.MockTransport(answer))
+    [outcome] = update_store(store, ["m2"], client=client, source_options={"sleep": lambda s: None})
+    assert outcome.status in {"updated", "unchanged"}
+    # 400 days back from January 2025, from the first of that month: whole months.
+    assert asked == ["2023-11-01"]
+    assert store.revisions("m2")["value"].tolist() == [100.0]

@@ -43,6 +43,14 @@ CREATE TABLE IF NOT EXISTS observations (
     source VARCHAR NOT NULL,
     fetched_at TIMESTAMP NOT NULL
 );
+CREATE TABLE IF NOT EXISTS revisions (
+    series_id VARCHAR NOT NULL,
+    date DATE NOT NULL,
+    value DOUBLE NOT NULL,
+    source VARCHAR NOT NULL,
+    fetched_at TIMESTAMP NOT NULL,
+    superseded_at TIMESTAMP NOT NULL
+);
 CREATE TABLE IF NOT EXISTS series_meta (
     series_id VARCHAR PRIMARY KEY,
     name VARCHAR, kind VARCHAR, unit VARCHAR, calendar VARCHAR,
@@ -145,12 +153,32 @@ class Store:
         series_id: str,
         start: str | pd.Timestamp | None = None,
         end: str | pd.Timestamp | None = None,
+        *,
+        known_at: str | pd.Timestamp | None = None,
     ) -> pd.Series | None:
-        """Return the stored values of ``series_id`` (``None`` if the store has none)."""
+        """Return the stored values of ``series_id`` (``None`` if the store has none).
+
+        ``known_at``: the values as the store knew them at that time (UTC): every value
+        fetched by then, each as it stood before any later revision.
+        """
         if not self.exists:
             return None
-        query = "SELECT date, value FROM observations WHERE series_id = ?"
-        params: list[object] = [series_id]
+        if known_at is None:
+            query = "SELECT date, value FROM observations WHERE series_id = ?"
+            params: list[object] = [series_id]
+        else:
+            when = pd.Timestamp(known_at)
+            when = when.tz_convert(None) if when.tz is not None else when
+            query = (
+                "SELECT date, value FROM ("
+                " SELECT date, value FROM observations"
+                "  WHERE series_id = ? AND fetched_at <= ?"
+                " UNION ALL"
+                " SELECT date, value FROM revisions"
+                "  WHERE series_id = ? AND fetched_at <= ? AND superseded_at > ?"
+                ") WHERE TRUE"
+            )
+            params = [series_id, when, series_id, when, when]
         if start is not None:
             query += " AND date >= ?"
             params.append(pd.Timestamp(start).date())
@@ -159,13 +187,33 @@ class Store:
             params.append(pd.Timestamp(end).date())
         query += " ORDER BY date"
         with self._connect(read_only=True) as con:
-            if not self._has_tables(con):
+            if not self._has_tables(con) or (known_at is not None and not self._has_revisions(con)):
                 return None
             frame = con.execute(query, params).df()
         if frame.empty:
             return None
         index = pd.DatetimeIndex(pd.to_datetime(frame["date"]), name="date").as_unit("ns")
         return pd.Series(frame["value"].to_numpy(dtype=float), index=index, name=series_id)
+
+    def _has_revisions(self, con: duckdb.DuckDBPyConnection) -> bool:
+        row = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'revisions'"
+        ).fetchone()
+        return bool(row and row[0])
+
+    def revisions(self, series_id: str) -> pd.DataFrame:
+        """Every superseded value of ``series_id``: date, value, source, fetched and superseded."""
+        columns = ["date", "value", "source", "fetched_at", "superseded_at"]
+        if not self.exists:
+            return pd.DataFrame(columns=columns)
+        with self._connect(read_only=True) as con:
+            if not self._has_revisions(con):
+                return pd.DataFrame(columns=columns)
+            return con.execute(
+                "SELECT date, value, source, fetched_at, superseded_at FROM revisions "
+                "WHERE series_id = ? ORDER BY date, fetched_at",
+                [series_id],
+            ).df()
 
     def read_many(self, series_ids: Iterable[str]) -> dict[str, pd.Series]:
         """The stored values of each of ``series_ids`` that the store has, in ONE connection."""
@@ -294,16 +342,34 @@ class Store:
             con.register("staged_meta", meta)
             con.execute("BEGIN TRANSACTION")
             try:
+                # History is never overwritten: a value a new fetch revises moves to
+                # `revisions`, with the time it was superseded ("the store as it knew X").
                 con.execute(
                     """
-                    DELETE FROM observations AS o USING staged AS s
-                    WHERE o.series_id = s.series_id AND o.date = CAST(s.date AS DATE)
+                    INSERT INTO revisions
+                    SELECT o.series_id, o.date, o.value, o.source, o.fetched_at, s.fetched_at
+                    FROM observations AS o JOIN staged AS s
+                      ON o.series_id = s.series_id AND o.date = CAST(s.date AS DATE)
+                    WHERE o.value <> s.value
                     """
                 )
                 con.execute(
                     """
+                    DELETE FROM observations AS o USING staged AS s
+                    WHERE o.series_id = s.series_id AND o.date = CAST(s.date AS DATE)
+                      AND o.value <> s.value
+                    """
+                )
+                # An unchanged value keeps its first fetch time (it was known since then).
+                con.execute(
+                    """
                     INSERT INTO observations
-                    SELECT series_id, CAST(date AS DATE), value, source, fetched_at FROM staged
+                    SELECT s.series_id, CAST(s.date AS DATE), s.value, s.source, s.fetched_at
+                    FROM staged AS s
+                    WHERE NOT EXISTS (
+                        SELECT 1 FROM observations AS o
+                        WHERE o.series_id = s.series_id AND o.date = CAST(s.date AS DATE)
+                    )
                     """
                 )
                 con.execute("INSERT OR REPLACE INTO series_meta SELECT * FROM staged_meta")

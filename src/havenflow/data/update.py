@@ -1,9 +1,11 @@
 """Incremental updates of the store from the live sources.
 
-For each series: the last stored date minus a small overlap (to pick up revisions) is the
-start; the sources are tried in catalog order; the result is validated like a user file. All
-fetched series are then written in ONE transaction, so an update killed half-way writes
-nothing. A series whose every source failed is reported, not written; the others still are.
+For each series: the last stored date minus its revision window (10 days for daily series,
+120 for weekly ones, 400 for monthly ones, from the first of a month) is the start; the store
+keeps every value a revision supersedes; the sources are tried in catalog order; the result
+is validated like a user file. All fetched series are then written in ONE transaction, so
+an update killed half-way writes nothing. A series whose every source failed is reported,
+not written; the others still are.
 """
 
 from __future__ import annotations
@@ -32,8 +34,12 @@ __all__ = ["UpdateOutcome", "update_store"]
 
 logger = logging.getLogger(__name__)
 
-#: Days re-fetched before the last stored date, to pick up revisions.
+#: Days re-fetched before the last stored date, to pick up revisions (daily series).
 DEFAULT_OVERLAP_DAYS = 10
+#: Revision windows by calendar: a monthly series (M2, CPI) is revised for months after its
+#: release, a weekly one for weeks; whole windows are re-fetched so revisions are caught (the
+#: store keeps the values they supersede).
+REVISION_DAYS = {"monthly": 400, "weekly": 120}
 
 
 @dataclass(frozen=True)
@@ -126,9 +132,15 @@ def update_store(
             if on_progress:
                 on_progress(spec.id, "fetching")
             stored_last = last.get(spec.id)
-            start = (
-                None if stored_last is None else (stored_last - timedelta(days=overlap_days)).date()
-            )
+            window = max(overlap_days, REVISION_DAYS.get(spec.calendar, 0))
+            start: date | None
+            if stored_last is not None and spec.calendar == "monthly":
+                # From the first day of the window's month: whole months, never a part of one.
+                start = (stored_last - timedelta(days=window)).replace(day=1).date()
+            else:
+                start = (
+                    None if stored_last is None else (stored_last - timedelta(days=window)).date()
+                )
             try:
                 frame, ref = fetch_with_fallback(
                     spec.sources,
