@@ -379,3 +379,54 @@ def test_updates_refetch_whole_revision_windows(tmp_path: Path) -> None:
     # 400 days back from January 2025, from the first of that month: whole months.
     assert asked == ["2023-11-01"]
     assert store.revisions("m2")["value"].tolist() == [100.0]
+
+
+# ---- hostile imports -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("date,x\n2024-01-02,inf\n", r"line 2, column 'x': value is infinite"),
+        ("date,x\n2024-01-02,1e400\n", r"line 2, column 'x': value is infinite"),
+        (
+            "date,x\n2024-01-02,1.7e308\n",
+            r"line 2, column 'x': value 1\.7e\+308 is not finite or not below 1e\+12",
+        ),
+        ("date,x\n2024-01-02,2e12\n", r"not below 1e\+12"),
+        ("date,x\n2225-01-02,5\n", r"date 2225-01-02 is outside 1800-01-01\.\."),
+        ("date,x\n1677-09-22,5\n", r"date 1677-09-22 is outside"),
+    ],
+)
+def test_absurd_values_and_dates_are_refused_naming_line_and_column(
+    tmp_path: Path, body: str, message: str
+) -> None:
+    f = tmp_path / "bad.csv"
+    f.write_text(body)
+    store = Store(tmp_path / "s.duckdb")
+    with pytest.raises(DataValidationError, match=message) as info:
+        import_file(store, f, kind="index_level")
+    assert "\n" not in str(info.value)
+    assert not store.exists
+
+
+def test_ids_are_matched_whole_and_existing_ids_need_replace_or_append(tmp_path: Path) -> None:
+    f = tmp_path / "d.csv"
+    f.write_text("date,demand\n2024-01-02,5\n2024-01-03,6\n")
+    store = Store(tmp_path / "s.duckdb")
+    for bad in ("silver\n", "", "x" * 100_000):
+        with pytest.raises(DataValidationError) as info:
+            import_file(store, f, name=bad)
+        assert "\n" not in str(info.value)
+        assert len(str(info.value)) < 400  # bounded, whatever was typed
+    import_file(store, f, name="demand_x")
+    with pytest.raises(DataValidationError, match="already has 'demand_x'; pass --replace"):
+        import_file(store, f, name="demand_x")
+    with pytest.raises(DataValidationError, match="stored as a price"):
+        import_file(store, f, name="demand_x", kind="rate_pct", existing="append")
+    g = tmp_path / "g.csv"
+    g.write_text("date,demand\n2024-01-04,7\n")
+    import_file(store, g, name="demand_x", existing="append")
+    assert store.read("demand_x").tolist() == [5.0, 6.0, 7.0]  # type: ignore[union-attr]
+    import_file(store, g, name="demand_x", existing="replace")
+    assert store.read("demand_x").tolist() == [7.0]  # type: ignore[union-attr]

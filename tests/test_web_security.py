@@ -111,3 +111,37 @@ def test_page_policy_hashes_inline_scripts_only() -> None:
     assert "worker-src" not in csp
     assert "worker-src 'self' blob:" in page_csp(html, workers=True)
     assert host_name("[::1]") == host_name("::1") == "[::1]"
+
+
+def test_identical_cache_misses_compute_once() -> None:
+    import threading
+    import time as _time
+
+    from havenflow.web.app import _Cache
+
+    cache = _Cache()
+    calls: list[int] = []
+
+    def slow() -> int:
+        calls.append(1)
+        _time.sleep(0.2)
+        return 42
+
+    results: list[int] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(cache.get(("k",), slow))) for _ in range(8)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=10)
+    assert results == [42] * 8
+    assert len(calls) == 1  # single flight: one computation for eight identical misses
+
+
+def test_horizons_are_a_canonical_bounded_key() -> None:
+    from havenflow.web.app import InputError, _horizons
+
+    assert _horizons("63,5,21,5") == (5, 21, 63)
+    with pytest.raises(InputError, match="at most 12 horizons"):
+        _horizons(",".join(str(h) for h in range(1, 40)))

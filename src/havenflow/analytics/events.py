@@ -90,6 +90,10 @@ class Trigger:
         return f"the phase changes from {a} ({PHASE_NAMES[a]}) to {b} ({PHASE_NAMES[b]})"
 
 
+#: The longest window a trigger may look back over (20 years of trading days).
+MAX_TRIGGER_BARS = 5040
+
+
 def parse_trigger(text: str) -> Trigger:
     """Parse a trigger string; a bad one gets an error that shows the grammar."""
     t = text.strip().replace(" ", "")
@@ -101,13 +105,17 @@ def parse_trigger(text: str) -> Trigger:
             return Trigger(t, "ath", (m["a"],))
         if kind == "high":
             n = int(m["n"])
-            if n < 2:
-                raise DataValidationError(f"trigger {text!r}: high(N) needs N >= 2")
+            if not 2 <= n <= MAX_TRIGGER_BARS:
+                raise DataValidationError(
+                    f"trigger {text[:80]!r}: high(N) needs 2 <= N <= {MAX_TRIGGER_BARS}"
+                )
             return Trigger(t, "high", (m["a"],), bars=n)
         if kind == "ret":
             n = int(m["n"])
-            if n < 1:
-                raise DataValidationError(f"trigger {text!r}: ret(N) needs N >= 1")
+            if not 1 <= n <= MAX_TRIGGER_BARS:
+                raise DataValidationError(
+                    f"trigger {text[:80]!r}: ret(N) needs 1 <= N <= {MAX_TRIGGER_BARS}"
+                )
             series = (m["a"],) if m["b"] is None else (m["a"], m["b"])
             return Trigger(t, "ret", series, bars=n, op=m["op"], threshold=float(m["x"]))
         if m["from"] == m["to"]:

@@ -29,6 +29,7 @@ from havenflow.data.align import align
 from havenflow.data.embedded import embedded_ids, embedded_series
 from havenflow.data.importer import import_file
 from havenflow.data.update import update_store
+from havenflow.exceptions import DataValidationError
 
 data_app = typer.Typer(help="List, show, import, export and update series.", no_args_is_help=True)
 
@@ -233,8 +234,16 @@ def data_import(
     column: Annotated[str | None, typer.Option(help="Value column to import.")] = None,
     kind: Annotated[SeriesKind, typer.Option(help="What the values are.")] = SeriesKind.price,
     replace_catalog: Annotated[bool, typer.Option(help="Allow overriding a catalog id.")] = False,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Replace a stored series of the same id.")
+    ] = False,
+    append: Annotated[
+        bool, typer.Option("--append", help="Add to a stored series of the same id and kind.")
+    ] = False,
 ) -> None:
     """Import your own series into the store (all or nothing)."""
+    if replace and append:
+        raise DataValidationError("--replace and --append exclude each other")
     results = import_file(
         state(ctx).store(),
         file,
@@ -242,6 +251,7 @@ def data_import(
         column=column,
         kind=kind.value,
         replace_catalog=replace_catalog,
+        existing="replace" if replace else "append" if append else "refuse",
     )
     for r in results:
         console.print(

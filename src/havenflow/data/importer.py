@@ -5,15 +5,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from havenflow.catalog import KINDS, Kind, load_catalog, user_spec
 from havenflow.data.store import ObservationBatch, Store
-from havenflow.data.validate import read_series_file
+from havenflow.data.validate import _name, read_series_file
 from havenflow.exceptions import DataValidationError
 
 __all__ = ["ImportResult", "import_file"]
 
-_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_ID_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ def import_file(
     column: str | None = None,
     kind: str = "price",
     replace_catalog: bool = False,
+    existing: Literal["refuse", "replace", "append"] = "refuse",
 ) -> list[ImportResult]:
     """Validate a file and write its series to the store in one transaction.
 
@@ -55,6 +57,9 @@ def import_file(
     replace_catalog
         Allow an id that the catalog already uses (the stored user series then takes
         precedence over live and bundled data).
+    existing
+        What to do when the store already has the id: ``refuse`` (default), ``replace`` its
+        values, or ``append`` (add and revise dates; the kind must be the same).
 
     Raises
     ------
@@ -67,6 +72,8 @@ def import_file(
     spec_kind: Kind = kind  # type: ignore[assignment]
     positive = kind in {"price", "index_level"}
     parsed = read_series_file(path, columns=[column] if column else None, positive=positive)
+    if name is not None and not name.strip():
+        raise DataValidationError(f"{path}: --name is empty")
     if name is not None and len(parsed.series) != 1:
         raise DataValidationError(
             f"{path}: --name needs exactly one value column, found {list(parsed.series)}; "
@@ -75,12 +82,25 @@ def import_file(
     batches: list[ObservationBatch] = []
     results: list[ImportResult] = []
     for col, values in parsed.series.items():
-        series_id = name or col.strip().lower().replace(" ", "_")
-        if not _ID_PATTERN.match(series_id):
+        series_id = name if name is not None else col.strip().lower().replace(" ", "_")
+        # fullmatch: "$" alone would accept an id ending in a newline.
+        if not _ID_PATTERN.fullmatch(series_id):
             raise DataValidationError(
-                f"{path}, column {col!r}: {series_id!r} is not a valid series id "
-                "(lowercase letters, digits and _, starting with a letter); use --name"
+                f"{path}, column {_name(col)}: {_name(series_id)} is not a valid series id "
+                "(lowercase letters, digits and _, starting with a letter, at most 64); use --name"
             )
+        stored = store.metadata().get(series_id)
+        if stored is not None:
+            if existing == "refuse":
+                raise DataValidationError(
+                    f"{path}: the store already has {series_id!r}; pass --replace to replace "
+                    "its values or --append to add to them"
+                )
+            if existing == "append" and stored.get("kind") != kind:
+                raise DataValidationError(
+                    f"{path}: {series_id!r} is stored as a {stored.get('kind')}; appending "
+                    f"{kind} values to it would mix kinds (use --replace)"
+                )
         if series_id in load_catalog() and not replace_catalog:
             raise DataValidationError(
                 f"{path}: {series_id!r} is a catalog series; choose another --name "
@@ -97,5 +117,9 @@ def import_file(
                 parsed.dropped_missing[col],
             )
         )
+    if existing == "replace":
+        for b in batches:
+            if b.spec.id in store.metadata():
+                store.delete(b.spec.id)
     store.write(batches)
     return results

@@ -40,6 +40,16 @@ _MISSING_TOKENS = frozenset({"", ".", "na", "nan", "null", "n/a", "#n/a"})
 
 #: The earliest as-of date accepted: no series havenflow reads starts before it.
 EARLIEST_DATE = pd.Timestamp("1800-01-01")
+#: No value of a real series reaches this magnitude (prices, levels, rates, money in USD bn).
+MAX_MAGNITUDE = 1e12
+
+
+def _name(column: str) -> str:
+    """A column or id as it appears in a message: quoted, escaped, at most 60 characters."""
+    shown = repr(column)
+    return shown if len(shown) <= 60 else shown[:57] + "...'"
+
+
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -254,10 +264,28 @@ def validate_series(
     """
     keep = ~np.isnan(values)
     if not keep.any():
-        raise DataValidationError(f"{where}, column {column!r}: no values (every cell is empty)")
+        raise DataValidationError(
+            f"{where}, column {_name(column)}: no values (every cell is empty)"
+        )
     positions = np.flatnonzero(keep)
     kept_dates = dates[keep]
     kept_values = values[keep]
+    # Bounds no real series crosses: finite, |value| < 1e12, dated 1800-01-01..tomorrow.
+    absurd = ~np.isfinite(kept_values) | (np.abs(kept_values) >= MAX_MAGNITUDE)
+    if absurd.any():
+        j = int(np.flatnonzero(absurd)[0])
+        raise DataValidationError(
+            f"{where}, {_row_label(row_label, int(positions[j]))}, column {_name(column)}: "
+            f"value {float(kept_values[j])!r} is not finite or not below {MAX_MAGNITUDE:.0e}"
+        )
+    latest = pd.Timestamp.today().normalize() + pd.Timedelta(days=1)
+    outside = (kept_dates < EARLIEST_DATE) | (kept_dates > latest)
+    if outside.any():
+        j = int(np.flatnonzero(outside)[0])
+        raise DataValidationError(
+            f"{where}, {_row_label(row_label, int(positions[j]))}, column {_name(column)}: "
+            f"date {kept_dates[j].date()} is outside {EARLIEST_DATE.date()}..{latest.date()}"
+        )
     duplicated = kept_dates.duplicated(keep="first")
     if duplicated.any():
         j = int(np.flatnonzero(duplicated)[0])

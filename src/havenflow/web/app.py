@@ -32,7 +32,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from havenflow import __version__
 from havenflow.data.repository import DataRepository
-from havenflow.exceptions import HavenflowError, UnknownSeriesError
+from havenflow.exceptions import DataValidationError, HavenflowError, UnknownSeriesError
 from havenflow.web import models
 from havenflow.web.security import SecurityHeaders, allowed_hosts_for, page_csp
 
@@ -41,7 +41,7 @@ __all__ = ["create_app", "serve"]
 #: Where the docs pages' scripts, styles and icon are served from (see :func:`docs_assets`).
 DOCS_ASSETS = "/assets/docs"
 
-_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _FREQS = ("D", "W", "M")
 #: The most steps a timeline request may take (each step is a full check of the note): a bound
@@ -59,34 +59,53 @@ def _date(value: str | None, name: str = "asof") -> str | None:
         return None
     if not _DATE.match(value):
         raise InputError(f"{name} must be a date like 2026-01-23, got {value!r}")
+    from havenflow.data.validate import parse_asof
+
+    # One parser for the CLI and the web: a real calendar day from 1800-01-01 to today
+    # (0000-01-01 and 1677-09-21 are outside what pandas can even represent).
     try:
-        return pd.Timestamp(value).date().isoformat()
-    except ValueError as exc:
-        raise InputError(f"{name} {value!r} is not a valid date") from exc
+        return parse_asof(value, name).date().isoformat()
+    except DataValidationError as exc:
+        raise InputError(str(exc)) from None
 
 
 def _series_id(value: str, name: str) -> str:
-    if not _ID.match(value):
+    if not _ID.fullmatch(value):  # "$" would let a trailing newline through
         raise InputError(f"{name} must be a series id (letters, digits, underscore), got {value!r}")
     return value
 
 
+#: The most horizons one event-study request may ask for (each costs a bootstrap).
+MAX_HORIZONS = 12
+
+
 def _horizons(value: str) -> tuple[int, ...]:
+    """Sorted unique horizons: one canonical cache key whatever their order or repeats."""
+    if len(value) > 200:
+        raise InputError("horizons: at most 200 characters")
     try:
-        hs = tuple(int(h) for h in value.split(",") if h.strip())
+        hs = tuple(sorted({int(h) for h in value.split(",") if h.strip()}))
     except ValueError as exc:
-        raise InputError(f"horizons must be integers separated by commas, got {value!r}") from exc
+        raise InputError(
+            f"horizons must be integers separated by commas, got {value[:60]!r}"
+        ) from exc
     if not hs or any(h < 1 or h > 504 for h in hs):
         raise InputError("each horizon must be between 1 and 504 trading days")
+    if len(hs) > MAX_HORIZONS:
+        raise InputError(f"at most {MAX_HORIZONS} horizons per request, got {len(hs)}")
     return hs
 
 
 class _Cache:
-    """A small LRU of results keyed by (inputs, data version), safe across threads."""
+    """A small LRU of results keyed by (inputs, data version), safe across threads.
+
+    Single flight: concurrent misses of one key compute it once (the others wait for it).
+    """
 
     def __init__(self, size: int = 64) -> None:
         self._data: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._lock = threading.Lock()
+        self._flights: dict[tuple[Any, ...], threading.Lock] = {}
         self._size = size
 
     def get(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
@@ -94,11 +113,21 @@ class _Cache:
             if key in self._data:
                 self._data.move_to_end(key)
                 return self._data[key]
-        value = compute()
-        with self._lock:
-            self._data[key] = value
-            while len(self._data) > self._size:
-                self._data.popitem(last=False)
+            flight = self._flights.setdefault(key, threading.Lock())
+        with flight:  # the first miss computes; identical misses wait here, then hit
+            with self._lock:
+                if key in self._data:
+                    self._data.move_to_end(key)
+                    return self._data[key]
+            try:
+                value = compute()
+            finally:
+                with self._lock:
+                    self._flights.pop(key, None)
+            with self._lock:
+                self._data[key] = value
+                while len(self._data) > self._size:
+                    self._data.popitem(last=False)
         return value
 
 
