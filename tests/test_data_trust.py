@@ -63,12 +63,11 @@ def test_no_holiday_is_a_bar_and_no_holiday_is_a_zero_return(repo: DataRepositor
     # were 21 on the Monday-Friday grid in 2024-25).
     spx = np.log(window["sp500"]).diff().dropna()
     assert (spx == 0).sum() == 0
-    # The bars are the sessions both markets share: NYSE's, less COMEX closures.
+    # The bars are the NYSE's sessions (the bundled COMEX closes follow its holidays).
     from havenflow.data.calendars import sessions
 
     nyse = sessions("XNYS", pd.Timestamp("2024-01-01"), pd.Timestamp("2025-12-31"))
-    comex = sessions("CMES", pd.Timestamp("2024-01-01"), pd.Timestamp("2025-12-31"))
-    assert list(window.index) == list(nyse.intersection(comex))
+    assert list(window.index) == list(nyse)
 
 
 def test_the_user_can_name_the_trading_calendar(repo: DataRepository) -> None:
@@ -110,3 +109,91 @@ def test_an_update_never_shortens_a_series(tmp_path: pytest.TempPathFactory) -> 
     assert loaded.values.loc["2015-01-01":].equals(live.loc["2015-01-01":])
     assert loaded.values.index.is_unique
     assert loaded.values.index.is_monotonic_increasing
+
+
+def test_a_users_own_series_is_never_mixed_with_bundled_values(
+    tmp_path: pytest.TempPathFactory,
+) -> None:
+    from pathlib import Path
+
+    from havenflow.data.importer import import_file
+    from havenflow.data.store import Store
+
+    f = Path(str(tmp_path)) / "gold.csv"
+    f.write_text("date,gold\n2025-01-02,2650\n2025-01-03,2660\n")
+    store = Store(Path(str(tmp_path)) / "s.duckdb")
+    import_file(store, f, replace_catalog=True)
+    loaded = DataRepository(store=store).load("gold")
+    assert loaded.values.tolist() == [2650.0, 2660.0]  # no bundled gold before 2025
+
+
+def test_each_series_sessions_are_the_days_it_has_closes(repo: DataRepository) -> None:
+    # The calendar each series names must be its data's: a session without a close would be a
+    # carried-forward zero return, a close off the calendar a move folded into the next bar.
+    from havenflow.catalog import load_catalog
+    from havenflow.data.calendars import sessions
+
+    checked = 0
+    for sid, spec in load_catalog().items():
+        if spec.sessions in (None, "24/7") or spec.embedded_file is None:
+            continue
+        values = repo.load(sid).values
+        lo = max(pd.Timestamp("2010-01-01"), values.index[0])
+        hi = min(pd.Timestamp("2025-12-31"), values.index[-1])
+        if hi - lo < pd.Timedelta(days=365):
+            continue
+        days = sessions(spec.sessions, lo, hi)
+        missing = days.difference(values.index)
+        extra = values.loc[lo:hi].index.difference(days)
+        assert len(missing) / len(days) < 0.01, (sid, list(missing[:5].date))
+        assert len(extra) / len(days) < 0.01, (sid, list(extra[:5].date))
+        checked += 1
+    assert checked >= 12
+
+
+def test_alignment_keeps_history_before_1927_and_any_calendar_name(
+    repo: DataRepository,
+) -> None:
+    from havenflow.data.align import align
+
+    old = pd.Series(
+        [1.0, 2.0, 3.0], index=pd.DatetimeIndex(["1900-01-02", "1900-01-03", "1900-01-04"])
+    )
+    frame = align({"x": old}, "B")
+    assert list(frame["x"]) == [1.0, 2.0, 3.0]  # nothing before 1927 is dropped
+    tokyo, _, _ = _aligned_levels(repo, ["bitcoin"], "B", "2025-01-31", sessions="XTKS")
+    assert pd.Timestamp("2025-01-02") not in tokyo.index  # Tokyo's new-year holiday
+    assert len(tokyo.loc["2025-01-06":]) > 15
+
+
+def test_the_splice_never_undoes_a_move_the_daily_series_saw() -> None:
+    from dataclasses import dataclass
+
+    # A daily series that ends a week after a 25 bp cut (18 September).
+    days = pd.bdate_range("2025-08-01", "2025-12-31")
+    daily = pd.Series(np.where(days < "2025-09-18", 4.33, 4.08), index=days)
+    daily[days > "2025-09-25"] = np.nan
+    monthly = pd.Series(
+        [4.33, 4.22, 4.09, 3.88],  # Aug, Sep (half cut), Oct, Nov averages
+        index=pd.DatetimeIndex(["2025-08-01", "2025-09-01", "2025-10-01", "2025-11-01"]),
+    )
+
+    @dataclass
+    class Stub:
+        values: pd.Series
+        spec: object
+
+    class Repo:
+        def load(self, sid: str, asof: object = None) -> Stub:
+            from havenflow.catalog import get_spec
+
+            return Stub(monthly, get_spec("fed_funds_monthly"))
+
+    policy, _ = _policy_rate(Repo(), daily, pd.Timestamp("2025-09-25"), None)  # type: ignore[arg-type]
+    moves = policy.diff().dropna()
+    assert moves.loc["2025-09-18"] == pytest.approx(-0.25)
+    # No fake reversal when the daily series stops, and September's half-cut average (it
+    # mixes days before the cut) is not used: October's is, from 3 November.
+    assert (moves.loc["2025-09-26":"2025-10-31"] == 0).all()
+    assert policy.loc["2025-11-03"] == pytest.approx(4.09)
+    assert policy.loc["2025-12-01"] == pytest.approx(3.88)

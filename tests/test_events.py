@@ -117,14 +117,15 @@ def test_real_event_study_recomputed_with_pandas() -> None:
         assert key in doc["horizons"][0]
     assert doc["n_events"] >= 10
     # Recompute the 21-day mean with plain pandas: bitcoin on the trading days of the trigger's
-    # market (COMEX: exchange_calendars' CMES sessions; bitcoin trades every day), last close
-    # known on each day, log return from each event's close to the close 21 sessions later.
+    # series (the bundled COMEX closes follow the NYSE's sessions; bitcoin trades every day),
+    # last close known on each day, log return from each event's close to the close 21
+    # sessions later.
     import exchange_calendars as xc
 
     btc = embedded_series("bitcoin")[:"2026-01-23"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the library's own pandas deprecation warnings
-        days = xc.get_calendar("CMES", start="2000-01-03").sessions_in_range(
+        days = xc.get_calendar("XNYS", start="2000-01-03").sessions_in_range(
             btc.index[0], "2026-01-23"
         )
     days = pd.DatetimeIndex(days).tz_localize(None) if days.tz is not None else days

@@ -58,7 +58,12 @@ def _sessions(*names: str) -> pd.DatetimeIndex:
     out = pd.bdate_range("2000-01-03", "2026-12-31")
     for name in names:
         if name == "us_federal":
+            from pandas.tseries.holiday import GoodFriday
+
             holidays = USFederalHolidayCalendar().holidays("2000-01-01", "2026-12-31")
+            holidays = holidays.union(
+                pd.DatetimeIndex(GoodFriday.dates("2000-01-01", "2026-12-31"))
+            )
             days = pd.bdate_range("2000-01-03", "2026-12-31", freq="C", holidays=list(holidays))
         else:
             with warnings.catch_warnings():
@@ -69,8 +74,9 @@ def _sessions(*names: str) -> pd.DatetimeIndex:
     return out
 
 
-#: The outlook aligns XNYS (S&P 500, VIX), COMEX (metals) and FRED (real yield, dollar) series.
-OUTLOOK_DAYS = ("XNYS", "CMES", "us_federal")
+#: The outlook aligns NYSE-session series (S&P 500, VIX, the COMEX metals' closes) and FRED's
+#: (real yield, dollar: US federal holidays and Good Friday).
+OUTLOOK_DAYS = ("XNYS", "us_federal")
 
 
 def _session_close(
@@ -161,7 +167,7 @@ def test_the_triggering_event_is_scored_against_the_asof_estimate(
     events = [r for r in _rows(seed_now, "C10") if "excess return" in r["label"]]
     assert events, "silver's 252-day high of 2026-01-20 is a live event on the note's date"
     btc = repo.load("bitcoin").values
-    comex = _sessions("CMES")  # the trigger's market: silver's 252-day high
+    comex = _sessions("XNYS")  # the trigger's closes: silver's 252-day high (NYSE sessions)
     for r in events:
         close, _ = _session_close(btc, r["start_date"], r["horizon"], comex)
         raw = math.log(close / float(btc.loc[r["start_date"]]))

@@ -206,3 +206,24 @@ def test_good_values_still_pass() -> None:
     frame = _source("yahoo", lambda r: _json(text)).fetch("SI=F", None, None)  # type: ignore[attr-defined]
     assert frame["value"].tolist() == [30.5]
     assert frame["date"].iloc[0] == pd.Timestamp("2026-01-20")
+
+
+def test_a_passing_dns_failure_is_retried_and_keys_never_leak_through_messages() -> None:
+    calls: list[int] = []
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        if len(calls) == 1:
+            raise httpx.ConnectError("[Errno -3] Temporary failure in name resolution")
+        return _csv("observation_date,DFII10\n2026-01-20,1.9\n")
+
+    frame = _source("fred", flaky).fetch("DFII10", None, None)  # type: ignore[attr-defined]
+    assert frame["value"].tolist() == [1.9]
+    assert len(calls) == 2
+
+    def leaky(request: httpx.Request) -> httpx.Response:
+        raise httpx.RemoteProtocolError(f"peer closed on {request.url}?api_key=SECRETKEY123")
+
+    with pytest.raises(SourceError) as info:
+        _source("fred", leaky).fetch("DFII10", None, None)  # type: ignore[attr-defined]
+    assert "SECRETKEY123" not in str(info.value)

@@ -430,3 +430,19 @@ def test_ids_are_matched_whole_and_existing_ids_need_replace_or_append(tmp_path:
     assert store.read("demand_x").tolist() == [5.0, 6.0, 7.0]  # type: ignore[union-attr]
     import_file(store, g, name="demand_x", existing="replace")
     assert store.read("demand_x").tolist() == [7.0]  # type: ignore[union-attr]
+
+
+def test_replace_keeps_history_and_two_columns_cannot_share_an_id(tmp_path: Path) -> None:
+    f = tmp_path / "d.csv"
+    f.write_text("date,demand\n2024-01-02,5\n2024-01-03,6\n")
+    store = Store(tmp_path / "s.duckdb")
+    import_file(store, f, name="demand_y")
+    g = tmp_path / "g.csv"
+    g.write_text("date,demand\n2024-01-04,7\n")
+    import_file(store, g, name="demand_y", existing="replace")
+    assert store.read("demand_y").tolist() == [7.0]  # type: ignore[union-attr]
+    assert store.revisions("demand_y")["value"].tolist() == [5.0, 6.0]  # kept, not erased
+    both = tmp_path / "both.csv"
+    both.write_text("date,Demand,demand \n2024-01-02,5,6\n")
+    with pytest.raises(DataValidationError, match="both become 'demand'"):
+        import_file(store, both)

@@ -145,3 +145,35 @@ def test_horizons_are_a_canonical_bounded_key() -> None:
     assert _horizons("63,5,21,5") == (5, 21, 63)
     with pytest.raises(InputError, match="at most 12 horizons"):
         _horizons(",".join(str(h) for h in range(1, 40)))
+
+
+def test_a_failed_computation_fails_every_waiter_once() -> None:
+    import threading
+    import time as _time
+
+    from havenflow.web.app import _Cache
+
+    cache = _Cache()
+    calls: list[int] = []
+
+    def broken() -> int:
+        calls.append(1)
+        _time.sleep(0.2)
+        raise ValueError("boom")
+
+    errors: list[str] = []
+
+    def ask() -> None:
+        try:
+            cache.get(("k",), broken)
+        except ValueError as exc:
+            errors.append(str(exc))
+
+    threads = [threading.Thread(target=ask) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=10)
+    assert errors == ["boom"] * 5
+    assert len(calls) == 1
+    assert cache.get(("k",), lambda: 7) == 7  # a later request computes afresh

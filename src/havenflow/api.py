@@ -98,7 +98,7 @@ def load(
         sampled as of each target date. Trading days are the sessions common to the series'
         markets (no holiday is a bar).
     sessions
-        With ``B``: name the trading calendar instead (``"XNYS"``, ``"CMES"``,
+        With ``B``: name the trading calendar instead (``"XNYS"``, ``"XLON"``,
         ``"us_federal"``, ``"24/7"``, ``"weekdays"`` or any exchange_calendars name).
     data
         CSV/Parquet files whose value columns become series (as ``--data``).

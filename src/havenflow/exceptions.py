@@ -50,7 +50,8 @@ class UnknownSeriesError(HavenflowError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
-_KEY = re.compile(r"((?:api_?key|apikey)=)[^&\s\"')]+", re.IGNORECASE)
+#: An API key in a URL or a message (redacted wherever text leaves a source).
+API_KEY_PATTERN = re.compile(r"((?:api_?key|apikey)=)[^&\s\"')]+", re.IGNORECASE)
 
 
 class SourceError(HavenflowError):
@@ -82,11 +83,14 @@ class SourceError(HavenflowError):
         if url is not None:
             # Every URL in a message is redacted here, whoever raised it: an API key never
             # reaches a message, a log line, the update table or --json.
-            url = _KEY.sub(r"\1***", url)
+            url = API_KEY_PATTERN.sub(r"\1***", url)
         self.source = source
         self.symbol = symbol
         self.url = url
         self.status = status
+        message = API_KEY_PATTERN.sub(
+            r"\1***", message
+        )  # a URL quoted inside an upstream error too
         where = f"{source} {symbol!r}"
         if status is not None:
             where += f", HTTP {status}"

@@ -22,6 +22,7 @@ basic bootstrap interval built from that distribution's spread.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -50,9 +51,9 @@ MIN_EVENTS = 10
 _ID = r"[A-Za-z_][A-Za-z0-9_]*"
 _PATTERNS = {
     "ath": re.compile(rf"^(?P<a>{_ID}):ath$"),
-    "high": re.compile(rf"^(?P<a>{_ID}):high\((?P<n>\d+)\)$"),
+    "high": re.compile(rf"^(?P<a>{_ID}):high\((?P<n>\d{{1,7}})\)$"),
     "ret": re.compile(
-        rf"^(?P<a>{_ID})(?:/(?P<b>{_ID}))?:ret\((?P<n>\d+)\)(?P<op>[<>])(?P<x>[-+]?\d*\.?\d+)$"
+        rf"^(?P<a>{_ID})(?:/(?P<b>{_ID}))?:ret\((?P<n>\d{{1,7}})\)(?P<op>[<>])(?P<x>[-+]?\d*\.?\d+)$"
     ),
     "phase": re.compile(r"^phase:(?P<from>[1-4])->(?P<to>[1-4])$"),
 }
@@ -117,12 +118,15 @@ def parse_trigger(text: str) -> Trigger:
                     f"trigger {text[:80]!r}: ret(N) needs 1 <= N <= {MAX_TRIGGER_BARS}"
                 )
             series = (m["a"],) if m["b"] is None else (m["a"], m["b"])
-            return Trigger(t, "ret", series, bars=n, op=m["op"], threshold=float(m["x"]))
+            threshold = float(m["x"])
+            if not math.isfinite(threshold):
+                raise DataValidationError(f"trigger {text[:80]!r}: the threshold must be finite")
+            return Trigger(t, "ret", series, bars=n, op=m["op"], threshold=threshold)
         if m["from"] == m["to"]:
             raise DataValidationError(f"trigger {text!r}: a phase change needs two phases")
         return Trigger(t, "phase", (), op=f"{m['from']}->{m['to']}")
     raise DataValidationError(
-        f"cannot read trigger {text!r}; use one of: silver:ath, silver:high(252), "
+        f"cannot read trigger {text[:80]!r}; use one of: silver:ath, silver:high(252), "
         "silver:ret(63)>0.2, silver/bitcoin:ret(63)>0.3, phase:1->2"
     )
 

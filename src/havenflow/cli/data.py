@@ -182,7 +182,7 @@ def data_export(
     sessions: Annotated[
         str | None,
         typer.Option(
-            help="With --freq B: the trading calendar (XNYS, CMES, ICEUS, us_federal, 24/7, "
+            help="With --freq B: the trading calendar (XNYS, XLON, us_federal, 24/7, "
             "weekdays, or any exchange_calendars name); default: the sessions common to the "
             "series' markets.",
         ),

@@ -1,13 +1,16 @@
 """Trading sessions: which days each series' market is open, so holidays are never bars.
 
 Every daily series of the catalog names its sessions: an exchange calendar of
-``exchange_calendars`` (``XNYS`` for US equities and the VIX, ``CMES`` for COMEX and NYMEX
-futures, ``ICEUS`` for the dollar index), ``us_federal`` (Monday to Friday less US federal
-holidays: FRED's rates and the Fed's indices), or ``24/7`` (crypto). Aligning onto trading days
-uses the sessions common to every series involved: a day on which any of their markets was
-closed is not a bar (its moves land in the next common session's), so no holiday enters a
-volatility, correlation, lead-lag or event study as a zero return. The user can name the
-target sessions instead.
+``exchange_calendars`` (``XNYS`` for US equities, the VIX, the COMEX closes and the dollar
+index, whose bundled bars follow the NYSE's holidays), ``us_federal`` (Monday to
+Friday less US federal holidays and Good Friday, the bond market's closures: FRED's rates and
+the Fed's indices), or ``24/7`` (crypto). Aligning onto trading days uses the sessions common
+to every series involved: a day on which any of their markets was closed is not a bar (its
+moves land in the next common session's), so no holiday enters a volatility, correlation,
+lead-lag or event study as a zero return. The user can name the target sessions instead.
+
+Before an exchange calendar's first session, and where ``exchange_calendars`` knows no
+holidays (the NYSE before 1970), its days are Monday to Friday: the README says so.
 """
 
 from __future__ import annotations
@@ -20,45 +23,51 @@ import pandas as pd
 
 from havenflow.exceptions import DataValidationError
 
-__all__ = ["FIRST", "SESSIONS", "WEEKDAYS", "common_sessions", "sessions"]
+__all__ = ["SESSIONS", "WEEKDAYS", "common_sessions", "sessions"]
 
 #: Sessions names havenflow knows besides ``exchange_calendars``' own.
 WEEKDAYS = "weekdays"  # Monday to Friday, no holidays (the old "business days")
 SESSIONS = ("24/7", "us_federal", WEEKDAYS)
-#: The earliest session any calendar is built from (the bundled S&P 500 starts in 1927).
-FIRST = pd.Timestamp("1927-01-03")
+
+
+def _home_made(name: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.DatetimeIndex:
+    if name == "24/7":
+        return pd.date_range(start, end, freq="D")
+    if name == WEEKDAYS:
+        return pd.bdate_range(start, end)
+    from pandas.tseries.holiday import GoodFriday, USFederalHolidayCalendar
+
+    holidays = (
+        USFederalHolidayCalendar()
+        .holidays(start, end)
+        .union(pd.DatetimeIndex(GoodFriday.dates(start, end)))
+    )
+    return pd.bdate_range(start, end, freq="C", holidays=list(holidays))
 
 
 @functools.cache
-def _sessions(name: str) -> np.ndarray:
-    """Every session of ``name`` from :data:`FIRST` to the calendar's end, as datetime64[ns]."""
-    last = pd.Timestamp.today().normalize() + pd.DateOffset(years=1)
-    if name == "24/7":
-        days = pd.date_range(FIRST, last, freq="D")
-    elif name == WEEKDAYS:
-        days = pd.bdate_range(FIRST, last)
-    elif name == "us_federal":
-        from pandas.tseries.holiday import USFederalHolidayCalendar
+def _exchange(name: str, year: int) -> np.ndarray:
+    """Every session ``exchange_calendars`` knows for ``name`` (cached per calendar year)."""
+    import exchange_calendars as xc
+    from exchange_calendars.errors import InvalidCalendarName
 
-        holidays = USFederalHolidayCalendar().holidays(FIRST, last)
-        days = pd.bdate_range(FIRST, last, freq="C", holidays=list(holidays))
-    else:
-        import exchange_calendars as xc
-        from exchange_calendars.errors import InvalidCalendarName
-
-        try:
-            # The library's own pandas deprecation warnings are its to fix, not ours.
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", Warning)
-                cal = xc.get_calendar(name, start=FIRST.date().isoformat())
-                days = pd.DatetimeIndex(cal.sessions)
-        except InvalidCalendarName:
-            raise DataValidationError(
-                f"unknown sessions {name!r}: one of {', '.join(SESSIONS)} or an "
-                "exchange_calendars name (XNYS, CMES, ICEUS, XLON, ...)"
-            ) from None
-        if days.tz is not None:
-            days = days.tz_localize(None)
+    end = pd.Timestamp(year=year + 1, month=12, day=31)
+    try:
+        # The library's own pandas deprecation warnings are its to fix, not ours.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Warning)
+            try:
+                cal = xc.get_calendar(name, start="1927-01-03", end=end.date().isoformat())
+            except ValueError:  # a calendar whose history starts later: its own earliest day
+                cal = xc.get_calendar(name, end=end.date().isoformat())
+            days = pd.DatetimeIndex(cal.sessions)
+    except InvalidCalendarName:
+        raise DataValidationError(
+            f"unknown sessions {name!r}: one of {', '.join(SESSIONS)} or an "
+            "exchange_calendars name (XNYS, CMES, ICEUS, XLON, ...)"
+        ) from None
+    if days.tz is not None:
+        days = days.tz_localize(None)
     return pd.DatetimeIndex(days).as_unit("ns").normalize().to_numpy()
 
 
@@ -70,12 +79,19 @@ def sessions(name: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.DatetimeIn
     DataValidationError
         For an unknown calendar name.
     """
-    days = _sessions(name)
-    lo, hi = (
-        np.searchsorted(days, np.datetime64(start.normalize(), "ns"), "left"),
-        np.searchsorted(days, np.datetime64(end.normalize(), "ns"), "right"),
-    )
-    return pd.DatetimeIndex(days[lo:hi], name="date")
+    start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+    if name in SESSIONS:
+        days = _home_made(name, start, end)
+    else:
+        known = _exchange(name, pd.Timestamp.today().year)
+        first = pd.Timestamp(known[0])
+        lo = np.searchsorted(known, np.datetime64(start, "ns"), "left")
+        hi = np.searchsorted(known, np.datetime64(end, "ns"), "right")
+        days = pd.DatetimeIndex(known[lo:hi])
+        if start < first:  # before the calendar's history: Monday to Friday
+            early = pd.bdate_range(start, min(end, first - pd.Timedelta(days=1)))
+            days = pd.DatetimeIndex(early.append(days))
+    return pd.DatetimeIndex(days, name="date").as_unit("ns")
 
 
 def common_sessions(names: list[str], start: pd.Timestamp, end: pd.Timestamp) -> pd.DatetimeIndex:

@@ -81,6 +81,8 @@ def import_file(
         )
     batches: list[ObservationBatch] = []
     results: list[ImportResult] = []
+    stored_meta = store.metadata()  # one read for every column
+    seen: dict[str, str] = {}
     for col, values in parsed.series.items():
         series_id = name if name is not None else col.strip().lower().replace(" ", "_")
         # fullmatch: "$" alone would accept an id ending in a newline.
@@ -89,7 +91,13 @@ def import_file(
                 f"{path}, column {_name(col)}: {_name(series_id)} is not a valid series id "
                 "(lowercase letters, digits and _, starting with a letter, at most 64); use --name"
             )
-        stored = store.metadata().get(series_id)
+        if series_id in seen:
+            raise DataValidationError(
+                f"{path}: columns {_name(seen[series_id])} and {_name(col)} both become "
+                f"{series_id!r}; import them one at a time with --column and --name"
+            )
+        seen[series_id] = col
+        stored = stored_meta.get(series_id)
         if stored is not None:
             if existing == "refuse":
                 raise DataValidationError(
@@ -117,9 +125,6 @@ def import_file(
                 parsed.dropped_missing[col],
             )
         )
-    if existing == "replace":
-        for b in batches:
-            if b.spec.id in store.metadata():
-                store.delete(b.spec.id)
-    store.write(batches)
+    # A replace happens inside the write's transaction: a failed write loses nothing.
+    store.write(batches, replace_ids=[b.spec.id for b in batches] if existing == "replace" else ())
     return results

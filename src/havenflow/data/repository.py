@@ -157,14 +157,15 @@ class DataRepository:
                 self.spec(sid), values, str(self.store.path)
             )
 
-    @staticmethod
-    def _with_bundled_past(spec: SeriesSpec, stored: pd.Series, where: str) -> LoadedSeries:
+    def _with_bundled_past(self, spec: SeriesSpec, stored: pd.Series, where: str) -> LoadedSeries:
         """The stored series, preceded by the bundled values before its first date.
 
         A live source's history can start later than the bundled one (Coinbase's Bitcoin in
-        2015, the bundle in 2014): an update must never shorten what havenflow knows.
+        2015, the bundle in 2014): an update must never shorten what havenflow knows. A series
+        the user imported stands alone (never mixed with bundled values).
         """
-        if spec.id in embedded_ids():
+        live = self._store_metadata().get(spec.id, {}).get("origin") == "live"
+        if live and spec.id in embedded_ids():
             bundled = embedded_series(spec.id)
             earlier = bundled[bundled.index < stored.index[0]] if len(stored) else bundled
             if len(earlier):

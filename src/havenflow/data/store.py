@@ -169,15 +169,12 @@ class Store:
         else:
             when = pd.Timestamp(known_at)
             when = when.tz_convert(None) if when.tz is not None else when
-            query = (
-                "SELECT date, value FROM ("
-                " SELECT date, value FROM observations"
-                "  WHERE series_id = ? AND fetched_at <= ?"
-                " UNION ALL"
-                " SELECT date, value FROM revisions"
-                "  WHERE series_id = ? AND fetched_at <= ? AND superseded_at > ?"
-                ") WHERE TRUE"
+            current = "SELECT date, value FROM observations WHERE series_id = ? AND fetched_at <= ?"
+            past = (
+                "SELECT date, value FROM revisions"
+                " WHERE series_id = ? AND fetched_at <= ? AND superseded_at > ?"
             )
+            query = f"SELECT date, value FROM ({current} UNION ALL {past}) WHERE TRUE"
             params = [series_id, when, series_id, when, when]
         if start is not None:
             query += " AND date >= ?"
@@ -187,8 +184,12 @@ class Store:
             params.append(pd.Timestamp(end).date())
         query += " ORDER BY date"
         with self._connect(read_only=True) as con:
-            if not self._has_tables(con) or (known_at is not None and not self._has_revisions(con)):
+            if not self._has_tables(con):
                 return None
+            if known_at is not None and not self._has_revisions(con):
+                # A store written before revisions were kept: its current values, by fetch time.
+                query = query.replace(f" UNION ALL {past}", "")
+                params = params[:2] + params[5:]
             frame = con.execute(query, params).df()
         if frame.empty:
             return None
@@ -279,10 +280,17 @@ class Store:
             for r in frame.to_dict(orient="records")
         }
 
-    def write(self, batches: Mapping[str, ObservationBatch] | list[ObservationBatch]) -> int:
+    def write(
+        self,
+        batches: Mapping[str, ObservationBatch] | list[ObservationBatch],
+        *,
+        replace_ids: Iterable[str] = (),
+    ) -> int:
         """Upsert every batch in ONE transaction; return the number of rows written.
 
-        Stored values on the dates of a batch are replaced (revisions); other dates are kept.
+        A stored value a batch revises moves to ``revisions`` (with the time it was
+        superseded); other dates are kept. The series of ``replace_ids`` lose every stored
+        value first, in the same transaction (kept in ``revisions``).
 
         Raises
         ------
@@ -292,6 +300,11 @@ class Store:
             If another process holds the write lock for longer than ``busy_timeout``.
         """
         items = list(batches.values()) if isinstance(batches, Mapping) else list(batches)
+        ids = [b.spec.id for b in items]
+        if len(set(ids)) != len(ids):
+            dup = next(i for i in ids if ids.count(i) > 1)
+            raise DataValidationError(f"two batches write {dup!r}: one per series and write")
+        replaced = list(dict.fromkeys(replace_ids))
         staged = []
         now = datetime.now(UTC).replace(tzinfo=None)
         for batch in items:
@@ -342,6 +355,15 @@ class Store:
             con.register("staged_meta", meta)
             con.execute("BEGIN TRANSACTION")
             try:
+                if replaced:
+                    con.execute(
+                        "INSERT INTO revisions SELECT series_id, date, value, source, fetched_at,"
+                        " ? FROM observations WHERE list_contains(?, series_id)",
+                        [now, replaced],
+                    )
+                    con.execute(
+                        "DELETE FROM observations WHERE list_contains(?, series_id)", [replaced]
+                    )
                 # History is never overwritten: a value a new fetch revises moves to
                 # `revisions`, with the time it was superseded ("the store as it knew X").
                 con.execute(
@@ -390,6 +412,8 @@ class Store:
                 "SELECT count(*) FROM observations WHERE series_id = ?", [series_id]
             ).fetchone()
             con.execute("DELETE FROM observations WHERE series_id = ?", [series_id])
+            # An explicit delete removes the series' past values too (nothing left behind).
+            con.execute("DELETE FROM revisions WHERE series_id = ?", [series_id])
             con.execute("DELETE FROM series_meta WHERE series_id = ?", [series_id])
             con.execute("COMMIT")
         return int(row[0]) if row else 0

@@ -175,10 +175,12 @@ def _policy_rate(
     daily_last: pd.Timestamp,
     asof: str | pd.Timestamp | None,
 ) -> tuple[pd.Series, list[str]]:
-    """The policy rate on ``daily``'s calendar: the daily series, then the monthly average.
+    """The policy rate on ``daily``'s calendar: the daily series, then monthly averages.
 
-    After ``daily_last`` each date takes the latest monthly average published by then (known
-    date: month end plus its publication lag), so no value is used before it was public.
+    After ``daily_last`` the level is the latest average, published by then (known date:
+    month end plus its publication lag), of a month that starts after ``daily_last``; until
+    the first is published, the last daily level. No value is used before it was public,
+    and no move the daily series already saw is undone and redone.
     """
     if daily.index[-1] <= daily_last:
         return daily, []
@@ -202,8 +204,19 @@ def _policy_rate(
     pos = np.searchsorted(known, target, side="right") - 1
     values = monthly.values.to_numpy(dtype=float)
     from_monthly = np.where(pos >= 0, values[np.clip(pos, 0, None)], np.nan)
+    # Only averages of months that start after the daily series ends continue it: the
+    # average of an earlier month (or of the month it ends in) mixes days before a move the
+    # daily series already saw, and would undo it and redo it. Until the first such average
+    # is published, the last daily level holds.
+    months = pd.DatetimeIndex(monthly.values.index)
+    usable = np.asarray(months.to_period("M").start_time > daily_last)
+    from_monthly = np.where(usable[np.clip(pos, 0, None)] & (pos >= 0), from_monthly, np.nan)
+    last_level = daily.loc[:daily_last].dropna()
     after = daily.index > daily_last
-    spliced = daily.where(~after, pd.Series(from_monthly, index=daily.index))
+    continued = pd.Series(from_monthly, index=daily.index).fillna(
+        last_level.iloc[-1] if len(last_level) else np.nan
+    )
+    spliced = daily.where(~after, continued)
     last_month = pd.Timestamp(monthly.values.index[-1])
     return spliced, [
         f"daily fed funds ends {daily_last.date()}: after it the policy rate is the monthly "

@@ -18,6 +18,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any
@@ -99,13 +100,14 @@ def _horizons(value: str) -> tuple[int, ...]:
 class _Cache:
     """A small LRU of results keyed by (inputs, data version), safe across threads.
 
-    Single flight: concurrent misses of one key compute it once (the others wait for it).
+    Single flight: concurrent misses of one key compute it once; the others wait for that
+    result (or its error) instead of computing it again.
     """
 
     def __init__(self, size: int = 64) -> None:
         self._data: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._lock = threading.Lock()
-        self._flights: dict[tuple[Any, ...], threading.Lock] = {}
+        self._flights: dict[tuple[Any, ...], Future[Any]] = {}
         self._size = size
 
     def get(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
@@ -113,21 +115,25 @@ class _Cache:
             if key in self._data:
                 self._data.move_to_end(key)
                 return self._data[key]
-            flight = self._flights.setdefault(key, threading.Lock())
-        with flight:  # the first miss computes; identical misses wait here, then hit
+            flight = self._flights.get(key)
+            owner = flight is None
+            if flight is None:
+                flight = self._flights[key] = Future()
+        if not owner:
+            return flight.result()  # the first miss's value, or its exception re-raised
+        try:
+            value = compute()
+        except BaseException as exc:
             with self._lock:
-                if key in self._data:
-                    self._data.move_to_end(key)
-                    return self._data[key]
-            try:
-                value = compute()
-            finally:
-                with self._lock:
-                    self._flights.pop(key, None)
-            with self._lock:
-                self._data[key] = value
-                while len(self._data) > self._size:
-                    self._data.popitem(last=False)
+                self._flights.pop(key, None)
+            flight.set_exception(exc)
+            raise
+        with self._lock:  # stored and released in one step: no gap for a second compute
+            self._data[key] = value
+            while len(self._data) > self._size:
+                self._data.popitem(last=False)
+            self._flights.pop(key, None)
+        flight.set_result(value)
         return value
 
 

@@ -18,7 +18,12 @@ import pandas as pd
 
 from havenflow import __version__
 from havenflow.catalog import SourceRef
-from havenflow.exceptions import SourceError, SourceNotConfiguredError, SourceUnreachableError
+from havenflow.exceptions import (
+    API_KEY_PATTERN,
+    SourceError,
+    SourceNotConfiguredError,
+    SourceUnreachableError,
+)
 
 __all__ = [
     "HttpSource",
@@ -101,7 +106,13 @@ class _RedactKeys(logging.Filter):
         return True
 
 
-_KEY = re.compile(r"((?:api_?key|apikey)=)[^&\s\"']+", re.IGNORECASE)
+#: Connection errors that say the host cannot be reached at all (not a passing failure).
+_UNREACHABLE = re.compile(
+    r"not known|nodename nor servname|no address associated|connection refused|errno 111"
+    r"|network is unreachable",
+    re.IGNORECASE,
+)
+_KEY = API_KEY_PATTERN
 _REDACTOR = _RedactKeys()
 
 
@@ -233,7 +244,13 @@ class HttpSource:
             except httpx.TimeoutException as exc:
                 last = self._error(f"request timed out ({type(exc).__name__})", symbol, url)
             except httpx.ConnectError as exc:
-                # No DNS answer or a refused connection: retrying in a second will not help,
+                if not _UNREACHABLE.search(str(exc)):
+                    # A temporary DNS failure or a TLS handshake error: worth another try.
+                    last = self._error(f"network error: {exc}", symbol, url)
+                    if attempt < self.policy.attempts:
+                        self.sleep(self._delay(attempt, None))
+                    continue
+                # No such host or a refused connection: retrying in a second will not help,
                 # and an offline update must fail in seconds, not minutes.
                 raise SourceUnreachableError(
                     f"cannot reach {httpx.URL(url).host}: {exc}",
