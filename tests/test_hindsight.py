@@ -188,6 +188,9 @@ def test_every_hindsight_row_has_the_contract_fields(seed_now: dict[str, Any]) -
         assert (r["end_date"] is None) == (r["status"] == "pending")
     # Not-testable claims are not looked back on.
     assert not _rows(seed_now, "C6")
+    tallies = seed_now["hindsight_info"]["tallies"]
+    assert [t.split(":")[0] for t in tallies] == ["C10", "C11"]  # the claims with a direction
+    assert tallies[0].startswith("C10: what it said held in 0 of ")
     assert seed_now["hindsight_info"]["end"] == "2026-08-21"
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 from havenflow import __version__
 from havenflow.analytics.results import jsonable
 from havenflow.claims.base import ClaimKind, ClaimOutcome, Context, Forecast, Verdict
-from havenflow.claims.hindsight import hindsight, hindsight_summary
+from havenflow.claims.hindsight import hindsight, hindsight_summary, hindsight_tallies
 from havenflow.claims.note import Note, NoteClaim, validate_ids
 from havenflow.claims.registry import KINDS
 from havenflow.data.repository import DataRepository
@@ -498,6 +498,7 @@ def check_note(
             "charts": later["charts"],
             "notes": later["notes"],
             "summary": hindsight_summary(later["rows"]),
+            "tallies": hindsight_tallies(later["rows"]),
             "method": "Returns are log returns on trading days from the close of the claim's "
             "date (an event's: from the event's close), shown as simple % with log points "
             "(lp); horizons in trading days. Outlook rows: PIT = the as-of forecast CDF at the "

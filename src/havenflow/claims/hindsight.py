@@ -43,6 +43,7 @@ __all__ = [
     "held",
     "hindsight",
     "hindsight_summary",
+    "hindsight_tallies",
     "path_chart",
 ]
 
@@ -524,8 +525,8 @@ def path_chart(
     }
 
 
-def hindsight_summary(rows: list[dict[str, Any]]) -> list[str]:
-    """Plain lines: per claim, how many of its checkable outcomes held, then each row.
+def hindsight_tallies(rows: list[dict[str, Any]]) -> list[str]:
+    """One line per claim with a checkable outcome: how many of its checks held.
 
     A claim's rows overlap (nested horizons of one event, a span and its horizons), so they
     are counted per claim, not pooled as if independent.
@@ -543,5 +544,9 @@ def hindsight_summary(rows: list[dict[str, Any]]) -> list[str]:
             + (f" ({len(pending)} pending)" if pending else "")
             + " (overlapping horizons of one claim, not independent outcomes)."
         )
-    lines += [f"{r['claim']}: {r['text']}." for r in rows]
     return lines
+
+
+def hindsight_summary(rows: list[dict[str, Any]]) -> list[str]:
+    """Plain lines: the per-claim tallies, then each row's sentence."""
+    return hindsight_tallies(rows) + [f"{r['claim']}: {r['text']}." for r in rows]

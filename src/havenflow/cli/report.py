@@ -137,12 +137,11 @@ def _write(
     for line in payload["bottom_line"]["text"]:
         console.print(f"- {line}", highlight=False, soft_wrap=True)
     later = payload.get("hindsight_info") or {}
-    if later.get("summary"):
-        console.print(
-            f"What happened next (data to {later['end']}): {later['summary'][0]}",
-            highlight=False,
-            soft_wrap=True,
-        )
+    tallies = later.get("tallies") or []
+    if tallies:
+        console.print(f"What happened next (data to {later['end']}):", highlight=False)
+        for line in tallies:
+            console.print(f"- {line}", highlight=False, soft_wrap=True)
     record = (payload.get("timeline_info") or {}).get("track_record") or {}
     for entry in (record.get("claims") or {}).values():
         console.print(f"- track record: {entry['text']}", highlight=False, soft_wrap=True)

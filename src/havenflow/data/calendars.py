@@ -35,14 +35,26 @@ def _home_made(name: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.Datetime
         return pd.date_range(start, end, freq="D")
     if name == WEEKDAYS:
         return pd.bdate_range(start, end)
+    # US federal holidays and Good Friday: expanded once per year of use (the holiday rules
+    # are slow to expand), then sliced, like the exchange calendars.
+    days = _federal(pd.Timestamp.today().year)
+    lo = np.searchsorted(days, np.datetime64(start, "ns"), "left")
+    hi = np.searchsorted(days, np.datetime64(end, "ns"), "right")
+    return pd.DatetimeIndex(days[lo:hi])
+
+
+@functools.cache
+def _federal(year: int) -> np.ndarray:
     from pandas.tseries.holiday import GoodFriday, USFederalHolidayCalendar
 
+    start, end = pd.Timestamp("1800-01-01"), pd.Timestamp(year=year + 1, month=12, day=31)
     holidays = (
         USFederalHolidayCalendar()
         .holidays(start, end)
         .union(pd.DatetimeIndex(GoodFriday.dates(start, end)))
     )
-    return pd.bdate_range(start, end, freq="C", holidays=list(holidays))
+    days = pd.bdate_range(start, end, freq="C", holidays=list(holidays))
+    return pd.DatetimeIndex(days).as_unit("ns").to_numpy()
 
 
 @functools.cache

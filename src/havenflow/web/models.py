@@ -362,6 +362,7 @@ class HindsightInfo(_Doc):
     charts: dict[str, list[Chart]] = Field(description="Realised paths per claim.")
     notes: list[str] = Field(description="What could not be scored, and why.")
     summary: list[str] = Field(description="The section in words.")
+    tallies: list[str] = Field(description="Per claim: how many of its checks held.")
     method: str = Field(description="How the rows are computed.")
 
 
