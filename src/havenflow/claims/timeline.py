@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from havenflow.analytics.reuse import reuse_fits
-from havenflow.claims.base import Forecast, Verdict
+from havenflow.claims.base import Verdict
 from havenflow.claims.check import CheckOptions, check_note, default_asof
 from havenflow.claims.hindsight import Later, forward_row
 from havenflow.claims.note import Note
@@ -299,17 +299,17 @@ def track_record(
                 if key in seen:  # a dated claim: the same forecast at every later step
                     continue
                 seen.add(key)
-                fc = Forecast(f["asset"], f["days"][0], f["days"][1], claimed, 0, "")
+                asset, days_to = f["asset"], int(f["days"][1])
                 try:
                     row = forward_row(
                         later,
                         cid,
                         "",
                         "",
-                        fc.asset,
+                        asset,
                         pd.Timestamp(s["judged_on"][cid]),
-                        fc.days_to,
-                        claimed=fc.claimed,
+                        days_to,
+                        claimed=claimed,
                     )
                 except HavenflowError:
                     continue
@@ -319,7 +319,7 @@ def track_record(
                         "asof": s["asof"],
                         "start": row.start_date,
                         "end": row.end_date,
-                        "horizon": fc.days_to,
+                        "horizon": days_to,
                         "supported": s["verdicts"][cid] == Verdict.supported.value,
                         "held": row.held,
                         "pending": row.status == "pending",

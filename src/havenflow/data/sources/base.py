@@ -18,6 +18,7 @@ import pandas as pd
 
 from havenflow import __version__
 from havenflow.catalog import SourceRef
+from havenflow.data.validate import EARLIEST_DATE, MAX_MAGNITUDE
 from havenflow.exceptions import (
     API_KEY_PATTERN,
     SourceError,
@@ -98,11 +99,11 @@ class _RedactKeys(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
             record.args = tuple(
-                _redact(str(a)) if isinstance(a, httpx.URL) or _KEY.search(str(a)) else a
+                _redact(str(a)) if isinstance(a, httpx.URL) or API_KEY_PATTERN.search(str(a)) else a
                 for a in record.args
             )
-        if isinstance(record.msg, str) and _KEY.search(record.msg):
-            record.msg = _KEY.sub(r"\1***", record.msg)
+        if isinstance(record.msg, str) and API_KEY_PATTERN.search(record.msg):
+            record.msg = API_KEY_PATTERN.sub(r"\1***", record.msg)
         return True
 
 
@@ -112,7 +113,6 @@ _UNREACHABLE = re.compile(
     r"|network is unreachable",
     re.IGNORECASE,
 )
-_KEY = API_KEY_PATTERN
 _REDACTOR = _RedactKeys()
 
 
@@ -155,7 +155,7 @@ def _redact(url: httpx.URL | str) -> str:
     try:
         parsed = httpx.URL(str(url))
     except (httpx.InvalidURL, TypeError, ValueError):
-        return _KEY.sub(r"\1***", str(url))
+        return API_KEY_PATTERN.sub(r"\1***", str(url))
     params = [
         (k, "***" if k.lower() in {"api_key", "apikey"} else v)
         for k, v in parsed.params.multi_items()
@@ -367,7 +367,7 @@ class HttpSource:
         if not isinstance(frame, pd.DataFrame) or frame.empty:
             return frame
         values = frame["value"].to_numpy(dtype=float)
-        bad = ~np.isfinite(values) | (np.abs(values) > ABSURD)
+        bad = ~np.isfinite(values) | (np.abs(values) >= MAX_MAGNITUDE)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise self._error(
@@ -378,19 +378,14 @@ class HttpSource:
             )
         dates = pd.DatetimeIndex(frame["date"])
         latest = pd.Timestamp(self.now()).tz_localize(None) + pd.Timedelta(days=2)
-        if dates.min() < EARLIEST or dates.max() > latest:
+        if dates.min() < EARLIEST_DATE or dates.max() > latest:
             raise self._error(
-                f"dates outside {EARLIEST.date()}..today ({dates.min()} to {dates.max()}): refused",
+                f"dates outside {EARLIEST_DATE.date()}..today ({dates.min()} to "
+                f"{dates.max()}): refused",
                 symbol,
                 url,
             )
         return frame
-
-
-#: Values no series of havenflow can take (prices, index levels, rates, money stocks in USD
-#: billions are all far below): larger ones are a provider's garbage.
-ABSURD = 1e12
-EARLIEST = pd.Timestamp("1800-01-01")
 
 
 def _short_body(response: httpx.Response) -> str:
