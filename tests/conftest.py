@@ -10,17 +10,36 @@ ROOT = Path(__file__).resolve().parents[1]
 RAW_DIR = ROOT.parent / "shared" / "data" / "raw"
 
 
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
 @pytest.fixture(autouse=True)
 def _no_network(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Refuse any real connection outside tests marked `network` (tests must not reach the internet)."""
+    """Refuse any real connection but to loopback outside tests marked `network`.
+
+    Tests must not reach the internet; servers the tests start themselves listen on
+    127.0.0.1 only.
+    """
     if request.node.get_closest_marker("network"):
         return
+    connect = socket.socket.connect
+    create = socket.create_connection
 
-    def guard(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("a test tried to open a network connection")
+    def host_of(address: object) -> object:
+        return address[0] if isinstance(address, tuple) and address else address
 
-    monkeypatch.setattr(socket.socket, "connect", guard)
-    monkeypatch.setattr(socket, "create_connection", guard)
+    def guarded_connect(self: socket.socket, address: object) -> None:
+        if host_of(address) not in LOOPBACK:
+            raise RuntimeError(f"a test tried to open a network connection to {address!r}")
+        connect(self, address)  # type: ignore[arg-type]
+
+    def guarded_create(address: object, *args: object, **kwargs: object) -> socket.socket:
+        if host_of(address) not in LOOPBACK:
+            raise RuntimeError(f"a test tried to open a network connection to {address!r}")
+        return create(address, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+    monkeypatch.setattr(socket, "create_connection", guarded_create)
 
 
 @pytest.fixture

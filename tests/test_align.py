@@ -13,6 +13,7 @@ from havenflow.data.align import (
     last_bar_of_week,
     levels_from_returns,
     returns,
+    spec_known_dates,
     transform,
 )
 from havenflow.exceptions import DataValidationError
@@ -34,14 +35,14 @@ def test_bitcoin_weekend_moves_land_in_monday_levels_not_lost() -> None:
 
 def test_monthly_value_is_not_known_before_its_release() -> None:
     m2 = pd.Series([100.0, 101.0], index=pd.to_datetime(["2024-01-01", "2024-02-01"]))
-    spec = get_spec("m2")  # known 28 days after the month ends
-    known = known_dates(pd.DatetimeIndex(m2.index), spec.calendar, spec.known_lag_days)
-    assert pd.Timestamp(known[0]) == pd.Timestamp("2024-02-28")
+    spec = get_spec("m2")  # the H.6 release: the fourth Tuesday of the next month
+    known = spec_known_dates(spec, pd.DatetimeIndex(m2.index))
+    assert pd.Timestamp(known[0]) == pd.Timestamp("2024-02-27")  # Tuesdays: 6, 13, 20, 27
     frame = align({"m2": m2}, "D", specs={"m2": spec}, start="2024-01-15", end="2024-03-31")
-    assert pd.isna(frame["m2"].reindex(pd.date_range("2024-01-15", "2024-02-27"))).all()
-    assert frame.loc["2024-02-28", "m2"] == 100.0
-    assert frame.loc["2024-03-27", "m2"] == 100.0
-    assert frame.loc["2024-03-28", "m2"] == 101.0  # Feb ends on the 29th (leap year) + 28 days
+    assert pd.isna(frame["m2"].reindex(pd.date_range("2024-01-15", "2024-02-26"))).all()
+    assert frame.loc["2024-02-27", "m2"] == 100.0
+    assert frame.loc["2024-03-25", "m2"] == 100.0
+    assert frame.loc["2024-03-26", "m2"] == 101.0  # March's Tuesdays: 5, 12, 19, 26
 
 
 def test_carry_forward_is_bounded() -> None:
@@ -129,7 +130,7 @@ def test_alignment_never_uses_a_value_before_it_is_known(
     spec = get_spec("m2") if monthly else get_spec("usd_broad")
     from dataclasses import replace
 
-    spec = replace(spec, known_lag_days=lag, calendar=calendar)
+    spec = replace(spec, known_lag_days=lag, calendar=calendar, release=None)
     frame = align({"x": x, "y": y}, freq, specs={"x": spec})  # type: ignore[arg-type]
     known_x = known_dates(pd.DatetimeIndex(x.index), calendar, lag)  # type: ignore[arg-type]
     lookup = dict(zip(x.to_numpy(), known_x, strict=True))

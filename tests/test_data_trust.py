@@ -167,7 +167,7 @@ def test_alignment_keeps_history_before_1927_and_any_calendar_name(
 
 
 def test_the_splice_never_undoes_a_move_the_daily_series_saw() -> None:
-    from dataclasses import dataclass
+    from havenflow.data.repository import LoadedSeries
 
     # A daily series that ends a week after a 25 bp cut (18 September).
     days = pd.bdate_range("2025-08-01", "2025-12-31")
@@ -178,16 +178,11 @@ def test_the_splice_never_undoes_a_move_the_daily_series_saw() -> None:
         index=pd.DatetimeIndex(["2025-08-01", "2025-09-01", "2025-10-01", "2025-11-01"]),
     )
 
-    @dataclass
-    class Stub:
-        values: pd.Series
-        spec: object
-
     class Repo:
-        def load(self, sid: str, asof: object = None) -> Stub:
+        def load(self, sid: str, asof: object = None) -> LoadedSeries:
             from havenflow.catalog import get_spec
 
-            return Stub(monthly, get_spec("fed_funds_monthly"))
+            return LoadedSeries(get_spec("fed_funds_monthly"), monthly, "embedded", "test")
 
     policy, _ = _policy_rate(Repo(), daily, pd.Timestamp("2025-09-25"), None)  # type: ignore[arg-type]
     moves = policy.diff().dropna()

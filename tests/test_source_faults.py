@@ -42,8 +42,16 @@ def _csv(text: str) -> httpx.Response:
     return httpx.Response(200, text=text, headers={"Content-Type": "text/csv"})
 
 
-def _source(name: str, answer: Callable[[httpx.Request], httpx.Response], **policy: float):
+def _source(
+    name: str,
+    answer: Callable[[httpx.Request], httpx.Response],
+    api_key: str | None = None,
+    **policy: float,
+):
     client = httpx.Client(transport=httpx.MockTransport(answer))
+    keyed = {"api_key": api_key} if api_key is not None else {}
+    if name == "stooq":
+        keyed = {"api_key": api_key or "stooq-key"}
     return make_source(
         name,
         client,
@@ -51,6 +59,7 @@ def _source(name: str, answer: Callable[[httpx.Request], httpx.Response], **poli
         now=lambda: NOW,
         seed=1,
         policy=RetryPolicy(attempts=2, backoff=0.0, **policy),  # type: ignore[arg-type]
+        **keyed,
     )
 
 
@@ -92,7 +101,55 @@ FAULTS: list[tuple[str, str, str, httpx.Response]] = [
     ("fred csv bad date", "fred", "DFII10", _csv("observation_date,DFII10\n2026-13-45,1.9\n")),
     ("fred csv words", "fred", "DFII10", _csv("observation_date,DFII10\n2026-01-20,high\n")),
     ("fred csv future date", "fred", "DFII10", _csv("observation_date,DFII10\n2031-01-20,1.9\n")),
+    ("fred csv before 1800", "fred", "DFII10", _csv("observation_date,DFII10\n1700-01-20,1.9\n")),
+    ("fred csv html", "fred", "DFII10",
+     httpx.Response(200, text="<!DOCTYPE html><p>Error</p>", headers={"Content-Type": "text/html"})),
+    ("fred csv other series", "fred", "DFII10", _csv("observation_date,DGS10\n2026-01-20,4.1\n")),
+    ("fred csv -inf", "fred", "DFII10", _csv("observation_date,DFII10\n2026-01-20,-inf\n")),
+    ("fred csv NaN word", "fred", "DFII10", _csv("observation_date,DFII10\n2026-01-20,NaN\n")),
+    ("stooq html proof of work", "stooq", "si.f",
+     httpx.Response(200, text="<html><script>pow()</script>", headers={"Content-Type": "text/html"})),
+    ("stooq no data word", "stooq", "si.f", _csv("No data\n")),
+    ("stooq wrong header", "stooq", "si.f", _csv("Foo,Bar\n1,2\n")),
+    ("stooq close a word", "stooq", "si.f",
+     _csv("Date,Open,High,Low,Close,Volume\n2026-01-20,1,2,1,abc,5\n")),
+    ("stooq close inf", "stooq", "si.f",
+     _csv("Date,Open,High,Low,Close,Volume\n2026-01-20,1,2,1,inf,5\n")),
+    ("stooq bad date", "stooq", "si.f",
+     _csv("Date,Open,High,Low,Close,Volume\n20xx-01-20,1,2,1,3,5\n")),
+    ("coinbase close 1e400", "coinbase", "BTC-USD", _json("[[1768867200, 1, 2, 1, 1e400, 9]]")),
+    ("coinbase null close", "coinbase", "BTC-USD", _json("[[1768867200, 1, 2, 1, null, 9]]")),
+    ("coinbase body null", "coinbase", "BTC-USD", _json("null")),
+    ("coinbase negative time", "coinbase", "BTC-USD", _json("[[-99999999999, 1, 2, 1, 1.5, 9]]")),
 ]  # fmt: skip
+
+#: The same for the keyed JSON APIs: FRED's observations and ALFRED's vintages.
+KEYED_FAULTS: list[tuple[str, str, str, httpx.Response]] = [
+    ("fred api not json", "fred", "M2SL", _json("{oops")),
+    ("fred api no observations", "fred", "M2SL", _json('{"error_message": "x"}')),
+    ("fred api observations not a list", "fred", "M2SL", _json('{"observations": 5}')),
+    ("fred api row without value", "fred", "M2SL",
+     _json('{"observations": [{"date": "2026-01-01"}]}')),
+    ("fred api row a string", "fred", "M2SL", _json('{"observations": ["2026-01-01"]}')),
+    ("fred api value a word", "fred", "M2SL",
+     _json('{"observations": [{"date": "2026-01-01", "value": "n/a"}]}')),
+    ("fred api value 1e400", "fred", "M2SL",
+     _json('{"observations": [{"date": "2026-01-01", "value": "1e400"}]}')),
+    ("fred api bad date", "fred", "M2SL",
+     _json('{"observations": [{"date": "2026-02-30", "value": "1"}]}')),
+    ("alfred bad realtime_start", "fred", "M2SL",
+     _json('{"count": 1, "observations": [{"date": "2026-01-01", "value": "1",'
+           ' "realtime_start": "soon", "realtime_end": "9999-12-31"}]}')),
+    ("alfred realtime_end null", "fred", "M2SL",
+     _json('{"count": 1, "observations": [{"date": "2026-01-01", "value": "1",'
+           ' "realtime_start": "2026-02-01", "realtime_end": null}]}')),
+    ("alfred count a word", "fred", "M2SL",
+     _json('{"count": "many", "observations": [{"date": "2026-01-01", "value": "1",'
+           ' "realtime_start": "2026-02-01", "realtime_end": "9999-12-31"}]}')),
+]  # fmt: skip
+
+#: HTTP statuses: refused at once (4xx) or retried, then one clear error (5xx, 429).
+STATUSES = [400, 401, 403, 404, 410, 451, 500, 502, 503, 504, 429]
 
 
 @pytest.mark.parametrize(
@@ -107,6 +164,35 @@ def test_every_odd_response_is_one_source_error(
     message = str(info.value)
     assert "\n" not in message
     assert f"{source} {symbol!r}" in message  # names the source and the symbol
+
+
+@pytest.mark.parametrize(
+    ("name", "source", "symbol", "response"), KEYED_FAULTS, ids=[f[0] for f in KEYED_FAULTS]
+)
+def test_every_odd_keyed_response_is_one_source_error(
+    name: str, source: str, symbol: str, response: httpx.Response
+) -> None:
+    src = _source(source, lambda request: response, api_key="sekrit")
+    with pytest.raises(SourceError) as info:
+        src.fetch(symbol, None, None)  # type: ignore[attr-defined]
+    message = str(info.value)
+    assert "\n" not in message
+    assert "sekrit" not in message
+    assert f"{source} {symbol!r}" in message
+
+
+@pytest.mark.parametrize("status", STATUSES)
+def test_each_error_status_is_one_clear_error_retried_only_when_transient(status: int) -> None:
+    calls: list[int] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        return httpx.Response(status, text="nope")
+
+    with pytest.raises(SourceError) as info:
+        _source("fred", answer).fetch("DFII10", None, None)  # type: ignore[attr-defined]
+    assert f"HTTP {status}" in str(info.value)
+    assert len(calls) == (2 if status >= 500 or status == 429 else 1)
 
 
 def test_a_redirect_to_another_host_is_refused_not_followed() -> None:

@@ -14,7 +14,7 @@ import pytest
 from havenflow.catalog import SourceRef
 from havenflow.data.sources import fetch_with_fallback, make_source
 from havenflow.data.sources.base import RetryPolicy
-from havenflow.exceptions import SourceError, SourceUnreachableError
+from havenflow.exceptions import RateLimitedError, SourceError, SourceUnreachableError
 
 RESPONSES = Path(__file__).parent / "data" / "responses"
 FRED_CSV = "observation_date,DFII10\n2026-01-20,1.90\n2026-01-21,.\n2026-01-22,1.92\n"
@@ -201,9 +201,12 @@ def test_429_retry_after_http_date_and_cap() -> None:
         csv("", status=429, **{"Retry-After": "3600"}),
         csv(FRED_CSV),
     )
-    rec.source("fred").fetch("DFII10", None, None)
-    assert rec.sleeps[0] == pytest.approx(5.0)
-    assert rec.sleeps[1] == 30.0  # capped by the policy's max_delay
+    # An HTTP date is honoured; a wait beyond the policy's max_delay (30 s) is not slept
+    # through: the source cools down for the rest of the update instead.
+    with pytest.raises(RateLimitedError, match="asked to wait 3600 s"):
+        rec.source("fred").fetch("DFII10", None, None)
+    assert rec.sleeps == [pytest.approx(5.0)]
+    assert len(rec.requests) == 2
 
 
 def test_5xx_is_retried_and_reported_with_status() -> None:

@@ -72,6 +72,8 @@ class SeriesSpec:
         The attribution to print next to the data.
     sessions
         The days its market is open (holidays excluded), for aligning onto trading days.
+    release
+        Its release schedule (``h10``, ``h41``, ``h6``, ``cpi``, ``next_session``), if any.
     """
 
     id: str
@@ -88,6 +90,9 @@ class SeriesSpec:
     #: The market's sessions (:mod:`havenflow.data.calendars`): an exchange_calendars name,
     #: ``us_federal``, ``24/7`` or ``weekdays``; None for weekly and monthly series.
     sessions: str | None = None
+    #: The release schedule deciding when a value became public (:mod:`havenflow.data.releases`);
+    #: None: ``known_lag_days`` after the end of its period.
+    release: str | None = None
 
     @property
     def is_differenced(self) -> bool:
@@ -124,6 +129,14 @@ def _parse_entry(raw: dict[str, Any], where: str) -> SeriesSpec:
                 f"{where}: calendar must be one of {CALENDARS}, got {calendar!r}"
             )
         embedded = raw.get("embedded")
+        release = raw.get("release")
+        if release is not None:
+            from havenflow.data.releases import RELEASES
+
+            if release not in RELEASES:
+                raise DataValidationError(
+                    f"{where}: release must be one of {list(RELEASES)}, got {release!r}"
+                )
         return SeriesSpec(
             id=str(raw["id"]),
             name=str(raw["name"]),
@@ -137,6 +150,7 @@ def _parse_entry(raw: dict[str, Any], where: str) -> SeriesSpec:
             licence=cast(Licence, raw["licence"]),
             attribution=str(raw["attribution"]),
             sessions=raw.get("sessions", DEFAULT_SESSIONS[calendar]),
+            release=release,
         )
     except KeyError as exc:
         raise DataValidationError(f"{where}: missing field {exc.args[0]!r}") from exc

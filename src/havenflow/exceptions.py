@@ -54,6 +54,10 @@ class UnknownSeriesError(HavenflowError, KeyError):
 API_KEY_PATTERN = re.compile(r"((?:api_?key|apikey)=)[^&\s\"')]+", re.IGNORECASE)
 
 
+#: The longest message a source error carries (before its source, symbol and URL).
+MAX_MESSAGE = 400
+
+
 class SourceError(HavenflowError):
     """A live data source failed.
 
@@ -88,9 +92,11 @@ class SourceError(HavenflowError):
         self.symbol = symbol
         self.url = url
         self.status = status
-        message = API_KEY_PATTERN.sub(
-            r"\1***", message
-        )  # a URL quoted inside an upstream error too
+        # A URL quoted inside an upstream error is redacted too; an upstream message
+        # (a parser's advice, a server's page) is folded onto one bounded line.
+        message = " ".join(API_KEY_PATTERN.sub(r"\1***", message).split())
+        if len(message) > MAX_MESSAGE:
+            message = message[: MAX_MESSAGE - 3] + "..."
         where = f"{source} {symbol!r}"
         if status is not None:
             where += f", HTTP {status}"
@@ -101,6 +107,13 @@ class SourceError(HavenflowError):
 
 class SourceUnreachableError(SourceError):
     """A source's host could not be reached (no DNS answer, connection refused): not retried."""
+
+
+class RateLimitedError(SourceError):
+    """A source answered 429 and asked for a wait longer than the retry policy allows.
+
+    The rest of the update does not ask it again (its cool-down); the next source is tried.
+    """
 
 
 class SourceNotConfiguredError(SourceError):

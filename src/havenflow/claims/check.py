@@ -105,7 +105,6 @@ def freshness(repo: DataRepository, sid: str, day: pd.Timestamp) -> str | None:
     spacing plus its publication lag and a week of slack (a daily series: about 9 days; a
     monthly one: about 3 months; a yearly one: about 2 years).
     """
-    from havenflow.data.align import known_dates
     from havenflow.exceptions import UnknownSeriesError
 
     try:
@@ -119,11 +118,12 @@ def freshness(repo: DataRepository, sid: str, day: pd.Timestamp) -> str | None:
     spacing = (
         pd.Series(index[-13:]).diff().dropna().median() if len(index) > 2 else pd.Timedelta(days=1)
     )
-    lag = pd.Timedelta(days=loaded.spec.known_lag_days)
+    known = pd.Timestamp(loaded.known_dates()[-1])
+    # The publication lag of the last value after its period ends (its release schedule's,
+    # or ALFRED's real one).
+    period_end = last + pd.offsets.MonthEnd(0) if loaded.spec.calendar == "monthly" else last
+    lag = max(known - period_end, pd.Timedelta(0))
     tolerance = 2 * spacing + lag + pd.Timedelta(days=7)
-    known = pd.Timestamp(
-        known_dates(index[-1:], loaded.spec.calendar, loaded.spec.known_lag_days)[-1]
-    )
     if day - last > tolerance:
         return (
             f"{sid} ends {last.date()} (known from {known.date()}), {(day - last).days} days "

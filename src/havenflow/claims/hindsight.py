@@ -70,12 +70,15 @@ class Later:
         self._ends: dict[tuple[str, ...], pd.Timestamp] = {}
 
     def end(self, ids: list[str] | tuple[str, ...]) -> pd.Timestamp:
-        """The last date every series of ``ids`` reaches."""
-        from havenflow.services import common_asof
+        """The last observation date every series of ``ids`` reaches.
 
+        Observation dates, not publication dates: a store cut on the note's date holds
+        nothing that happened later, even when a value of that day was published after it
+        (the H.10 of the next Monday), so it has nothing to look back on.
+        """
         key = tuple(ids)
         if key not in self._ends:
-            self._ends[key] = common_asof(self.repo, list(ids)).asof
+            self._ends[key] = min(self.repo.load(sid).last for sid in dict.fromkeys(ids))
         return self._ends[key]
 
     def at(self, end: pd.Timestamp) -> Context:

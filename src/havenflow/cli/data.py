@@ -132,6 +132,7 @@ def data_show(
         "unit": spec.unit,
         "calendar": spec.calendar,
         "known_lag_days": spec.known_lag_days,
+        "release": spec.release,
         "origin": loaded.origin,
         "detail": loaded.detail,
         "first": loaded.first.date().isoformat(),
@@ -152,6 +153,7 @@ def data_show(
         "unit",
         "calendar",
         "known_lag_days",
+        "release",
         "origin",
         "detail",
         "first",
@@ -200,6 +202,7 @@ def data_export(
             specs={k: v.spec for k, v in loaded.items()},
             end=asof,
             sessions=sessions,
+            known={k: v.known for k, v in loaded.items() if v.known is not None},
         )
         frame = frame.reset_index()
     else:

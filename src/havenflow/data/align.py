@@ -59,7 +59,9 @@ DEFAULT_MAX_STALE_DAYS: dict[str, int] = {
 }
 
 
-def known_dates(index: pd.DatetimeIndex, calendar: Calendar, known_lag_days: int) -> np.ndarray:
+def known_dates(
+    index: pd.DatetimeIndex, calendar: Calendar, known_lag_days: int, release: str | None = None
+) -> np.ndarray:
     """Return, for each observation date, the date from which the value was public.
 
     Parameters
@@ -69,13 +71,20 @@ def known_dates(index: pd.DatetimeIndex, calendar: Calendar, known_lag_days: int
     calendar
         The series' calendar; ``monthly`` values become known after their month ends.
     known_lag_days
-        Publication lag in days after the end of the period.
+        Publication lag in days after the end of the period (when no ``release`` is named).
+    release
+        A release schedule of :mod:`havenflow.data.releases` (``h10``, ``h41``, ``h6``,
+        ``cpi``, ``next_session``), which then decides instead of ``known_lag_days``.
 
     Returns
     -------
     numpy.ndarray
         ``datetime64[ns]`` known dates, same length as ``index``.
     """
+    if release is not None:
+        from havenflow.data.releases import release_dates
+
+        return release_dates(pd.DatetimeIndex(index), release, calendar)
     dates = pd.DatetimeIndex(index).as_unit("ns")
     period_end = dates + pd.offsets.MonthEnd(0) if calendar == "monthly" else dates
     return (period_end + pd.Timedelta(days=known_lag_days)).to_numpy(dtype="datetime64[ns]")
@@ -105,10 +114,17 @@ def last_bar_of_week(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[~week.duplicated(keep="last")]
 
 
-def _default_spec_values(name: str, specs: Mapping[str, SeriesSpec] | None) -> tuple[Calendar, int]:
+def spec_known_dates(spec: SeriesSpec, index: pd.DatetimeIndex) -> np.ndarray:
+    """:func:`known_dates` of ``index`` under the series' calendar, lag and release schedule."""
+    return known_dates(index, spec.calendar, spec.known_lag_days, spec.release)
+
+
+def _default_spec_values(
+    name: str, specs: Mapping[str, SeriesSpec] | None
+) -> tuple[Calendar, int, str | None]:
     if specs is not None and name in specs:
-        return specs[name].calendar, specs[name].known_lag_days
-    return "business", 0
+        return specs[name].calendar, specs[name].known_lag_days, specs[name].release
+    return "business", 0, None
 
 
 def _session_names(names: list[str], specs: Mapping[str, SeriesSpec] | None) -> list[str]:
@@ -151,6 +167,8 @@ def align(
     end: str | pd.Timestamp | None = None,
     how: Literal["outer", "inner"] = "outer",
     sessions: str | None = None,
+    known: Mapping[str, np.ndarray] | None = None,
+    placement: Literal["known", "observed"] = "known",
 ) -> pd.DataFrame:
     """Align series with different calendars onto one calendar, point-in-time.
 
@@ -177,6 +195,18 @@ def align(
         For ``B``: the calendar to align on (an exchange_calendars name such as ``XNYS``,
         ``us_federal``, ``24/7`` or ``weekdays``). By default the sessions common to every
         daily series' market (each spec's ``sessions``), so no holiday is a bar.
+    known
+        Publication dates per observation (one per value of ``series[name]``) for the series
+        that have them (ALFRED's vintages); the others follow their spec's release schedule.
+    placement
+        ``known`` (the default) puts each value on its publication date: what was known on
+        each date, for anything reported date by date (a phase history, a trigger, a
+        walk-forward forecast). ``observed`` puts a daily series' values on the days they
+        describe, keeping only those published by ``end``: for statistics of co-movement
+        estimated as of ``end`` (a regression, a cross-correlation), where a weekly release
+        (the H.10's broad dollar, published the next Monday) would otherwise pile a week's
+        moves onto Mondays and invent a lag. Weekly and monthly series stay on their known
+        dates either way.
 
     Returns
     -------
@@ -193,7 +223,7 @@ def align(
         if not values.index.is_monotonic_increasing or values.index.has_duplicates:
             raise DataValidationError(f"series {name!r}: dates must be sorted and unique")
         clean = values.dropna()
-        calendar, lag = _default_spec_values(name, specs)
+        calendar, lag, release = _default_spec_values(name, specs)
         if max_stale_days is None:
             stale = DEFAULT_MAX_STALE_DAYS[calendar]
         elif isinstance(max_stale_days, int):
@@ -202,8 +232,26 @@ def align(
             stale = max_stale_days.get(name, DEFAULT_MAX_STALE_DAYS[calendar])
         if stale < 0:
             raise DataValidationError(f"max_stale_days must be >= 0, got {stale} for {name!r}")
-        known = known_dates(pd.DatetimeIndex(clean.index), calendar, lag)
-        prepared[name] = (known, clean.to_numpy(dtype=float), stale)
+        if known is not None and name in known:
+            # Real publication dates (ALFRED's first vintage), one per observation.
+            when = np.asarray(known[name], dtype="datetime64[ns]")
+            if len(when) != len(values):
+                raise DataValidationError(
+                    f"series {name!r}: {len(when)} known dates for {len(values)} values"
+                )
+            published = when[values.notna().to_numpy()]
+        else:
+            published = known_dates(pd.DatetimeIndex(clean.index), calendar, lag, release)
+        observed = clean.to_numpy(dtype=float)
+        if placement == "observed" and calendar not in {"weekly", "monthly"}:
+            # On the days they describe, as far as published by the end (the as-of date).
+            if end is not None:
+                public = published <= np.datetime64(pd.Timestamp(end), "ns")
+                clean, observed = clean[public], observed[public]
+            published = pd.DatetimeIndex(clean.index).as_unit("ns").to_numpy()
+        order = np.argsort(published, kind="stable")
+        published, observed = published[order], observed[order]
+        prepared[name] = (published, observed, stale)
 
     non_empty = [k for k, _, _ in prepared.values() if len(k)]
     if not non_empty:
@@ -219,14 +267,14 @@ def align(
     target_ns = target.to_numpy(dtype="datetime64[ns]")
 
     columns: dict[str, np.ndarray] = {}
-    for name, (known, observed, stale) in prepared.items():
+    for name, (public, observed, stale) in prepared.items():
         out = np.full(len(target_ns), np.nan)
-        if len(known):
-            # Known dates are sorted because observation dates are: searchsorted finds, for each
-            # target date, the last observation already public on that date.
-            pos = np.searchsorted(known, target_ns, side="right") - 1
+        if len(public):
+            # Known dates are sorted (above): searchsorted finds, for each target date, the
+            # last observation already public on that date.
+            pos = np.searchsorted(public, target_ns, side="right") - 1
             has = pos >= 0
-            age = (target_ns[has] - known[pos[has]]) / np.timedelta64(1, "D")
+            age = (target_ns[has] - public[pos[has]]) / np.timedelta64(1, "D")
             fresh = np.zeros(len(target_ns), dtype=bool)
             fresh[has] = age <= stale
             out[fresh] = observed[pos[fresh]]

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, cast
 
+import numpy as np
 import pandas as pd
 
 from havenflow.catalog import Kind, SeriesSpec, get_spec, load_catalog, user_spec
-from havenflow.data.align import known_dates
+from havenflow.data.align import spec_known_dates
 from havenflow.data.embedded import embedded_ids, embedded_series
 from havenflow.data.store import Store
 from havenflow.data.validate import parse_asof, read_series_file
@@ -38,6 +39,17 @@ class LoadedSeries:
     values: pd.Series
     origin: Origin
     detail: str
+    #: Each value's publication date where the store has ALFRED's vintages (else the spec's
+    #: release schedule decides: :meth:`known_dates`).
+    known: np.ndarray | None = field(default=None, repr=False)
+    #: ALFRED's vintages of the series (the store's ``vintages`` rows), or None.
+    vintages: pd.DataFrame | None = field(default=None, repr=False)
+
+    def known_dates(self) -> np.ndarray:
+        """The date each value became public (``datetime64[ns]``, one per value)."""
+        if self.known is not None:
+            return self.known
+        return spec_known_dates(self.spec, pd.DatetimeIndex(self.values.index))
 
     @property
     def first(self) -> pd.Timestamp:
@@ -125,17 +137,18 @@ class DataRepository:
         if asof is None:
             return loaded
         cutoff = parse_asof(asof, "asof")
-        spec = loaded.spec
-        known = known_dates(
-            pd.DatetimeIndex(loaded.values.index), spec.calendar, spec.known_lag_days
-        )
+        if loaded.vintages is not None:
+            loaded = _as_published(loaded, cutoff)
+        known = loaded.known_dates()
         mask = known <= cutoff.to_datetime64()
         if not mask.any():
             raise InsufficientDataError(
                 f"series {series_id!r} has no value known on or before {cutoff.date()} "
                 f"(it starts {loaded.first.date()})"
             )
-        return LoadedSeries(spec, loaded.values[mask], loaded.origin, loaded.detail)
+        return LoadedSeries(
+            loaded.spec, loaded.values[mask], loaded.origin, loaded.detail, known[mask]
+        )
 
     def load_many(
         self, series_ids: Iterable[str], asof: str | pd.Timestamp | None = None
@@ -153,9 +166,25 @@ class DataRepository:
         if len(todo) < 2:
             return
         for sid, values in self.store.read_many(todo).items():
-            self._loaded[sid] = self._with_bundled_past(
-                self.spec(sid), values, str(self.store.path)
+            self._loaded[sid] = self._with_vintages(
+                self._with_bundled_past(self.spec(sid), values, str(self.store.path))
             )
+
+    def _with_vintages(self, loaded: LoadedSeries) -> LoadedSeries:
+        """The stored series with ALFRED's vintages attached, when the store has them."""
+        if self.store is None or not self._store_metadata().get(loaded.spec.id, {}).get("vintages"):
+            return loaded
+        vintages = self.store.read_vintages(loaded.spec.id)
+        if vintages is None:
+            return loaded
+        current = LoadedSeries(
+            loaded.spec,
+            loaded.values,
+            loaded.origin,
+            f"{loaded.detail} (ALFRED vintages)",
+            vintages=vintages,
+        )
+        return _as_published(current, None)
 
     def _with_bundled_past(self, spec: SeriesSpec, stored: pd.Series, where: str) -> LoadedSeries:
         """The stored series, preceded by the bundled values before its first date.
@@ -186,7 +215,9 @@ class DataRepository:
         if self.store is not None:
             stored = self.store.read(series_id)
             if stored is not None:
-                return self._with_bundled_past(spec, stored, str(self.store.path))
+                return self._with_vintages(
+                    self._with_bundled_past(spec, stored, str(self.store.path))
+                )
         if series_id in embedded_ids():
             logger.info("%s: not in the store; using the bundled data", series_id)
             return LoadedSeries(
@@ -196,3 +227,34 @@ class DataRepository:
             f"series {series_id!r} has no data: it is not in the store and not bundled; "
             f"run `havenflow data update {series_id}`"
         )
+
+
+def _as_published(loaded: LoadedSeries, cutoff: pd.Timestamp | None) -> LoadedSeries:
+    """The series as published on ``cutoff`` (``None``: the latest vintage), from its vintages.
+
+    Each observation takes the value of the vintage in effect on ``cutoff`` and is known from
+    its first vintage's ``realtime_start``. ALFRED's archive starts at some date: observations
+    already in its first vintage were published before it, on a day the archive does not
+    give, so they (and any value dated before the vintages cover) are known from the series'
+    release schedule instead, and before the archive starts take the first vintage's value.
+    """
+    vintages = loaded.vintages
+    assert vintages is not None
+    archive_start = vintages["realtime_start"].min()
+    when = vintages["realtime_end"].max() if cutoff is None else max(cutoff, archive_start)
+    live = vintages[(vintages["realtime_start"] <= when) & (vintages["realtime_end"] >= when)]
+    live = live.drop_duplicates("date", keep="last").set_index("date")
+    first = vintages.groupby("date")["realtime_start"].min().loc[live.index]
+    index = pd.DatetimeIndex(live.index).as_unit("ns")
+    from_rule = spec_known_dates(loaded.spec, index)
+    published = first.to_numpy(dtype="datetime64[ns]")
+    known = np.where(published <= np.datetime64(archive_start, "ns"), from_rule, published)
+    early = loaded.values[loaded.values.index < vintages["date"].min()]
+    values = pd.concat([early, pd.Series(live["value"].to_numpy(dtype=float), index=index)]).rename(
+        loaded.values.name
+    )
+    values.index = pd.DatetimeIndex(values.index, name=loaded.values.index.name).as_unit("ns")
+    all_known = np.concatenate(
+        [spec_known_dates(loaded.spec, pd.DatetimeIndex(early.index)), known]
+    ).astype("datetime64[ns]")
+    return LoadedSeries(loaded.spec, values, loaded.origin, loaded.detail, all_known, vintages)

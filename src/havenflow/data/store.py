@@ -4,6 +4,10 @@ One file (``store.duckdb``) under the user's data directory (``platformdirs``), 
 ``$HAVENFLOW_HOME`` when set. Tables:
 
 - ``observations(series_id, date, value, source, fetched_at)``, one row per series and date;
+- ``revisions``: every value a later fetch superseded, with its fetch and supersede times;
+- ``vintages(series_id, date, value, realtime_start, realtime_end, fetched_at)``: ALFRED's
+  vintages of a FRED series (fetched with ``FRED_API_KEY``): the value of each observation as
+  published from ``realtime_start`` to ``realtime_end`` inclusive;
 - ``series_meta(series_id, name, kind, unit, calendar, source, symbol, licence, attribution,
   origin, updated_at)``.
 
@@ -51,6 +55,14 @@ CREATE TABLE IF NOT EXISTS revisions (
     fetched_at TIMESTAMP NOT NULL,
     superseded_at TIMESTAMP NOT NULL
 );
+CREATE TABLE IF NOT EXISTS vintages (
+    series_id VARCHAR NOT NULL,
+    date DATE NOT NULL,
+    value DOUBLE NOT NULL,
+    realtime_start DATE NOT NULL,
+    realtime_end DATE NOT NULL,
+    fetched_at TIMESTAMP NOT NULL
+);
 CREATE TABLE IF NOT EXISTS series_meta (
     series_id VARCHAR PRIMARY KEY,
     name VARCHAR, kind VARCHAR, unit VARCHAR, calendar VARCHAR,
@@ -88,6 +100,12 @@ class ObservationBatch:
     values: pd.Series
     source: str
     symbol: str
+    #: ALFRED's vintages of the fetched window (``date``, ``value``, ``realtime_start``,
+    #: ``realtime_end``), or None.
+    vintages: pd.DataFrame | None = None
+
+
+VINTAGE_COLUMNS = ["date", "value", "realtime_start", "realtime_end"]
 
 
 class Store:
@@ -216,6 +234,47 @@ class Store:
                 [series_id],
             ).df()
 
+    def vintage_ids(self) -> list[str]:
+        """The series with ALFRED vintages in the store."""
+        if not self.exists:
+            return []
+        with self._connect(read_only=True) as con:
+            return self._vintage_ids(con)
+
+    def _vintage_ids(self, con: duckdb.DuckDBPyConnection) -> list[str]:
+        row = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'vintages'"
+        ).fetchone()
+        if not (row and row[0]):
+            return []
+        return [
+            str(r[0]) for r in con.execute("SELECT DISTINCT series_id FROM vintages").fetchall()
+        ]
+
+    def read_vintages(self, series_id: str) -> pd.DataFrame | None:
+        """ALFRED's vintages of ``series_id`` (``None`` when none were stored).
+
+        Columns ``date``, ``value``, ``realtime_start``, ``realtime_end`` (each a day; the
+        current vintage ends 9999-12-31), sorted by date and ``realtime_start``.
+        """
+        if not self.exists:
+            return None
+        with self._connect(read_only=True) as con:
+            row = con.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'vintages'"
+            ).fetchone()
+            if not (row and row[0]):
+                return None
+            frame = con.execute(
+                "SELECT date, value, CAST(realtime_start AS VARCHAR) AS realtime_start,"
+                " CAST(realtime_end AS VARCHAR) AS realtime_end FROM vintages"
+                " WHERE series_id = ? ORDER BY date, realtime_start",
+                [series_id],
+            ).df()
+        if frame.empty:
+            return None
+        return _vintage_frame(frame)
+
     def read_many(self, series_ids: Iterable[str]) -> dict[str, pd.Series]:
         """The stored values of each of ``series_ids`` that the store has, in ONE connection."""
         ids = list(dict.fromkeys(series_ids))
@@ -268,15 +327,20 @@ class Store:
             ).df()
 
     def metadata(self) -> dict[str, dict[str, object]]:
-        """Stored metadata rows by series id (user-imported series live only here)."""
+        """Stored metadata rows by series id (user-imported series live only here).
+
+        Each row has a ``vintages`` flag: whether ALFRED vintages of the series are stored.
+        """
         if not self.exists:
             return {}
         with self._connect(read_only=True) as con:
             if not self._has_tables(con):
                 return {}
             frame = con.execute("SELECT * FROM series_meta").df()
+            vintaged = set(self._vintage_ids(con))
         return {
             str(r["series_id"]): {str(k): v for k, v in r.items()}
+            | {"vintages": r["series_id"] in vintaged}
             for r in frame.to_dict(orient="records")
         }
 
@@ -331,6 +395,18 @@ class Store:
         if not staged:
             return 0
         frame = pd.concat(staged, ignore_index=True)
+        vintage_parts = [
+            _vintage_frame(b.vintages).assign(series_id=b.spec.id, fetched_at=now)
+            for b in items
+            if b.vintages is not None and len(b.vintages)
+        ]
+        vintages = (
+            pd.concat(vintage_parts, ignore_index=True)[
+                ["series_id", *VINTAGE_COLUMNS, "fetched_at"]
+            ]
+            if vintage_parts
+            else None
+        )
         meta = pd.DataFrame(
             [
                 {
@@ -394,6 +470,25 @@ class Store:
                     )
                     """
                 )
+                if vintages is not None:
+                    # ALFRED's record of the fetched window replaces ours of it: its vintages
+                    # are themselves the history (a revision closes the old vintage's
+                    # realtime_end, it does not erase it).
+                    con.register("staged_vintages", vintages)
+                    con.execute(
+                        """
+                        DELETE FROM vintages AS v USING (
+                            SELECT series_id, min(date) AS first FROM staged_vintages
+                            GROUP BY series_id
+                        ) AS w
+                        WHERE v.series_id = w.series_id AND v.date >= CAST(w.first AS DATE)
+                        """
+                    )
+                    con.execute(
+                        "INSERT INTO vintages SELECT series_id, CAST(date AS DATE), value,"
+                        " CAST(realtime_start AS DATE), CAST(realtime_end AS DATE), fetched_at"
+                        " FROM staged_vintages"
+                    )
                 con.execute("INSERT OR REPLACE INTO series_meta SELECT * FROM staged_meta")
                 con.execute("COMMIT")
             except BaseException:
@@ -414,6 +509,30 @@ class Store:
             con.execute("DELETE FROM observations WHERE series_id = ?", [series_id])
             # An explicit delete removes the series' past values too (nothing left behind).
             con.execute("DELETE FROM revisions WHERE series_id = ?", [series_id])
+            con.execute("DELETE FROM vintages WHERE series_id = ?", [series_id])
             con.execute("DELETE FROM series_meta WHERE series_id = ?", [series_id])
             con.execute("COMMIT")
         return int(row[0]) if row else 0
+
+
+#: ALFRED's "still current" end of a vintage.
+OPEN_END = pd.Timestamp("2262-04-11")  # the latest day a datetime64[ns] holds; 9999-12-31 maps here
+
+
+def _vintage_frame(raw: pd.DataFrame) -> pd.DataFrame:
+    """Vintage rows with day-resolution dates; ALFRED's 9999-12-31 becomes :data:`OPEN_END`."""
+
+    def days(column: pd.Series) -> pd.Series:
+        text = column.astype(str).str.slice(0, 10)
+        text = text.where(text < OPEN_END.date().isoformat(), OPEN_END.date().isoformat())
+        return pd.to_datetime(text, format="%Y-%m-%d").astype("datetime64[ns]")
+
+    out = pd.DataFrame(
+        {
+            "date": pd.to_datetime(raw["date"]).astype("datetime64[ns]").dt.normalize(),
+            "value": raw["value"].to_numpy(dtype=float),
+            "realtime_start": days(raw["realtime_start"]),
+            "realtime_end": days(raw["realtime_end"]),
+        }
+    )
+    return out.sort_values(["date", "realtime_start"], kind="stable").reset_index(drop=True)

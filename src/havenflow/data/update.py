@@ -5,7 +5,8 @@ For each series: the last stored date minus its revision window (10 days for dai
 keeps every value a revision supersedes; the sources are tried in catalog order; the result
 is validated like a user file. All fetched series are then written in ONE transaction, so
 an update killed half-way writes nothing. A series whose every source failed is reported,
-not written; the others still are.
+not written; the others still are. With ``FRED_API_KEY``, FRED series come with ALFRED's
+vintages, which the store keeps beside the latest values.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pandas as pd
 
 from havenflow.catalog import SeriesSpec, get_spec, load_catalog
 from havenflow.data.sources.base import default_client, fetch_with_fallback
+from havenflow.data.sources.impersonate import browser_client
 from havenflow.data.store import ObservationBatch, Store
 from havenflow.data.validate import validate_series
 from havenflow.exceptions import (
@@ -118,6 +120,11 @@ def update_store(
     last = {} if full else store.last_dates()
     own_client = client is None
     http = client or default_client()
+    # Yahoo refuses scripts' TLS handshakes: a browser-like one when curl_cffi is installed
+    # (only for the default client: an injected one, in tests, answers for every source).
+    browser = browser_client() if own_client else None
+    clients = {"yahoo": browser} if browser is not None else {}
+    cooling: dict[str, str] = {}  # source -> why: rate-limited, not asked again
     outcomes: list[UpdateOutcome] = []
     batches: list[ObservationBatch] = []
     unreachable: dict[str, str] = {}  # source -> why: one failed connection is enough
@@ -148,6 +155,8 @@ def update_store(
                     end,
                     http,
                     unreachable=unreachable,
+                    clients=clients,
+                    cooling=cooling,
                     **(source_options or {}),
                 )
                 if frame.empty:
@@ -157,6 +166,11 @@ def update_store(
                     if on_progress:
                         on_progress(spec.id, "done")
                     continue
+                vintages = None
+                if "realtime_start" in frame.columns:
+                    # ALFRED: every vintage; the series itself is each date's latest one.
+                    vintages = frame
+                    frame = frame.drop_duplicates("date", keep="last")[["date", "value"]]
                 values = _validate_fetched(spec, frame, f"{ref.source} {ref.symbol}")
             except (SourceError, DataValidationError) as exc:
                 offline += isinstance(exc, SourceUnreachableError)
@@ -167,7 +181,7 @@ def update_store(
             new_rows = (
                 int(np.sum(values.index > stored_last)) if stored_last is not None else len(values)
             )
-            batches.append(ObservationBatch(spec, values, ref.source, ref.symbol))
+            batches.append(ObservationBatch(spec, values, ref.source, ref.symbol, vintages))
             outcomes.append(
                 UpdateOutcome(
                     spec.id,
@@ -182,6 +196,8 @@ def update_store(
     finally:
         if own_client:
             http.close()
+        if browser is not None:
+            browser.close()
     live = [o for o in outcomes if o.status != "skipped"]
     if live and offline == len(live):
         raise NoNetworkError(

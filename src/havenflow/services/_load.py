@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
@@ -28,11 +28,13 @@ def _aligned_levels(
     asof: str | pd.Timestamp | None,
     *,
     sessions: str | None = None,
+    placement: Literal["known", "observed"] = "known",
 ) -> tuple[pd.DataFrame, dict[str, SeriesSpec], dict[str, Any]]:
     """Levels of ``ids`` on one calendar (align's rules), with their specs and loaded series.
 
     On trading days (``B``) the bars are the sessions common to the series' markets, or
-    ``sessions`` when named.
+    ``sessions`` when named. ``placement``: see :func:`~havenflow.data.align.align`
+    (``observed`` for co-movement statistics estimated as of ``asof``).
     """
     loaded = repo.load_many(ids, asof)
     specs = {k: v.spec for k, v in loaded.items()}
@@ -42,6 +44,8 @@ def _aligned_levels(
         specs=specs,
         end=pd.Timestamp(asof) if asof is not None else None,
         sessions=sessions,
+        known={k: v.known for k, v in loaded.items() if v.known is not None},
+        placement=placement,
     )
     return levels, specs, loaded
 
@@ -75,7 +79,9 @@ def aligned_moves(
         The frame (one column per id, only dates where every series has a value) and the specs.
     """
     user_freq = check_freq(freq)
-    frame, specs, _ = _aligned_levels(repo, ids, CALENDAR[user_freq], asof)
+    # Co-movement statistics: each daily value on the day it describes (published by asof),
+    # so a weekly release's moves do not pile onto its publication day and invent a lag.
+    frame, specs, _ = _aligned_levels(repo, ids, CALENDAR[user_freq], asof, placement="observed")
     if levels:
         warnings.warn(
             "lead-lag on price levels: trending levels correlate at every lag (spurious "

@@ -64,14 +64,8 @@ class CommonAsOf:
 
 
 def _last_known(repo: DataRepository, sid: str) -> pd.Timestamp:
-    from havenflow.data.align import known_dates
-
     loaded = repo.load(sid)
-    spec = loaded.spec
-    known = known_dates(
-        pd.DatetimeIndex(loaded.values.index[-1:]), spec.calendar, spec.known_lag_days
-    )
-    return pd.Timestamp(known[-1]).normalize()
+    return pd.Timestamp(loaded.known_dates().max()).normalize()
 
 
 def common_asof(

@@ -95,16 +95,13 @@ class SafeHavenOutcome(Result):
 
 def _deflator(repo: DataRepository, asof: str | pd.Timestamp | None) -> pd.Series | None:
     """CPI on the dates each value became known, or ``None`` when there is no CPI."""
-    from havenflow.data.align import known_dates
     from havenflow.exceptions import UnknownSeriesError
 
     try:
         cpi = repo.load("cpi", asof)
     except (UnknownSeriesError, InsufficientDataError):
         return None
-    known = known_dates(
-        pd.DatetimeIndex(cpi.values.index), cpi.spec.calendar, cpi.spec.known_lag_days
-    )
+    known = cpi.known_dates()
     return pd.Series(cpi.values.to_numpy(dtype=float), index=pd.DatetimeIndex(known)).sort_index()
 
 
@@ -157,7 +154,10 @@ def driver_moves(
     if user_freq == "M":
         raise DataValidationError("driver regressions run on D or W moves")
     ids = list(dict.fromkeys([*assets, *DRIVER_IDS.values(), "ust_2y", "fed_funds"]))
-    levels, specs, loaded = _aligned_levels(repo, ids, CALENDAR[user_freq], asof)
+    # A regression of daily moves: each value on the day it describes, published by asof.
+    levels, specs, loaded = _aligned_levels(
+        repo, ids, CALENDAR[user_freq], asof, placement="observed"
+    )
     moves = transform(levels, specs)
     policy, notes = _policy_rate(repo, levels["fed_funds"], loaded["fed_funds"].last, asof)
     ff_change = policy.diff().reindex(moves.index)
@@ -184,8 +184,6 @@ def _policy_rate(
     """
     if daily.index[-1] <= daily_last:
         return daily, []
-    from havenflow.data.align import known_dates
-
     try:
         monthly = repo.load("fed_funds_monthly", asof)
     except HavenflowError as exc:
@@ -195,11 +193,7 @@ def _policy_rate(
             f"daily fed funds ends {daily_last.date()} and the monthly average is unavailable "
             f"({exc}): after it the policy rate is held at its last value"
         ]
-    known = known_dates(
-        pd.DatetimeIndex(monthly.values.index),
-        monthly.spec.calendar,
-        monthly.spec.known_lag_days,
-    )
+    known = monthly.known_dates()
     target = daily.index.to_numpy(dtype="datetime64[ns]")
     pos = np.searchsorted(known, target, side="right") - 1
     values = monthly.values.to_numpy(dtype=float)

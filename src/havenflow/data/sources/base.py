@@ -7,7 +7,7 @@ import logging
 import random
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Protocol, TypeVar
@@ -21,6 +21,7 @@ from havenflow.catalog import SourceRef
 from havenflow.data.validate import EARLIEST_DATE, MAX_MAGNITUDE
 from havenflow.exceptions import (
     API_KEY_PATTERN,
+    RateLimitedError,
     SourceError,
     SourceNotConfiguredError,
     SourceUnreachableError,
@@ -270,6 +271,22 @@ class HttpSource:
                     retry_after = _retry_after_seconds(response, self.now)
                     reason = "rate limited" if status == 429 else "server error"
                     last = self._error(reason, symbol, response.url, status)
+                    if status == 429 and (
+                        attempt == self.policy.attempts
+                        or (retry_after is not None and retry_after > self.policy.max_delay)
+                    ):
+                        # Asked to wait longer than we would, or still limited after every
+                        # try: stop asking (the update cools this source down).
+                        asked = (
+                            "" if retry_after is None else f"; asked to wait {retry_after:.0f} s"
+                        )
+                        raise RateLimitedError(
+                            f"rate limited{asked}: not asked again in this update",
+                            source=self.name,
+                            symbol=symbol,
+                            url=_redact(response.url),
+                            status=status,
+                        )
                 elif status >= 400:
                     raise self._error(
                         f"request refused: {_short_body(response)}", symbol, response.url, status
@@ -444,12 +461,16 @@ def fetch_with_fallback(
     client: httpx.Client,
     *,
     unreachable: dict[str, str] | None = None,
+    clients: Mapping[str, httpx.Client] | None = None,
+    cooling: dict[str, str] | None = None,
     **kwargs: object,
 ) -> tuple[pd.DataFrame, SourceRef]:
     """Try each source in order; return the first success and the source that gave it.
 
     ``unreachable`` (source name -> why) is shared across the series of one update: a source
-    whose host could not be reached is not tried again, and is added to it here.
+    whose host could not be reached is not tried again, and is added to it here. ``cooling``
+    does the same for a source that rate-limited us (429): its cool-down lasts the update.
+    ``clients`` gives a source its own HTTP client (Yahoo's browser-like transport).
 
     Raises
     ------
@@ -461,15 +482,25 @@ def fetch_with_fallback(
     if not refs:
         raise SourceError("the series has no live source", source="none", symbol="")
     down = unreachable if unreachable is not None else {}
+    cool = cooling if cooling is not None else {}
     failures: list[str] = []
     reached = False
     for ref in refs:
         if ref.source in down:
             failures.append(f"{ref.source}: not tried ({down[ref.source]})")
             continue
+        if ref.source in cool:
+            reached = True  # it answered, with a 429: the network is there
+            failures.append(f"{ref.source}: not tried (cooling down after: {cool[ref.source]})")
+            continue
         try:
-            source = make_source(ref.source, client, **kwargs)
+            source = make_source(ref.source, (clients or {}).get(ref.source, client), **kwargs)
             return _fetch(source, ref.symbol, start, end), ref
+        except RateLimitedError as exc:
+            reached = True
+            cool[ref.source] = str(exc).split(" (")[0]
+            logger.warning("%s", exc)
+            failures.append(str(exc))
         except SourceUnreachableError as exc:
             down[ref.source] = str(exc)
             failures.append(str(exc))

@@ -1,8 +1,11 @@
 """FRED (Federal Reserve Bank of St. Louis).
 
-Without a key, the public CSV download ``fredgraph.csv`` (no registration). With ``FRED_API_KEY``
-set (or ``api_key`` passed), the JSON API ``fred/series/observations``. Missing observations
-(FRED writes ``.``) are dropped.
+Without a key, the public CSV download ``fredgraph.csv`` (no registration): today's vintage
+only, each value's publication date approximated by its series' release schedule
+(:mod:`havenflow.data.releases`). With ``FRED_API_KEY`` set (or ``api_key`` passed), the JSON
+API ``fred/series/observations`` over ALFRED's whole real-time period: every vintage of every
+observation, with the days it was current (``realtime_start``..``realtime_end``), so that the
+store can answer "as published on date X". Missing observations (FRED writes ``.``) are dropped.
 """
 
 from __future__ import annotations
@@ -29,6 +32,13 @@ __all__ = ["FredSource"]
 
 CSV_URL = "https://fred.stlouisfed.org/graph/fredgraph.csv"
 API_URL = "https://api.stlouisfed.org/fred/series/observations"
+#: ALFRED's whole real-time period (its documented bounds).
+REALTIME_ALL = {"realtime_start": "1776-07-04", "realtime_end": "9999-12-31"}
+#: The most rows FRED returns per request; longer answers come in pages (``offset``).
+PAGE_ROWS = 100_000
+#: A bound on the pages of one series (10 million vintage rows): a server that keeps
+#: announcing more rows cannot keep the update going forever.
+MAX_PAGES = 100
 
 
 def _numbers(raw: pd.Series) -> tuple[np.ndarray, str | None]:
@@ -47,6 +57,8 @@ class FredSource(HttpSource):
 
     name: str = "fred"
     api_key: str | None = None
+    #: With a key: fetch ALFRED's vintages (``realtime_start``/``realtime_end`` columns).
+    vintages: bool = True
 
     def fetch(self, symbol: str, start: date | None, end: date | None) -> pd.DataFrame:
         """Return FRED observations of ``symbol`` between ``start`` and ``end``."""
@@ -116,32 +128,72 @@ class FredSource(HttpSource):
             params["observation_start"] = start.isoformat()
         if end is not None:
             params["observation_end"] = end.isoformat()
+        if self.vintages:
+            params |= REALTIME_ALL | {"limit": str(PAGE_ROWS)}
+        pages: list[pd.DataFrame] = []
+        offset = 0
+        for _ in range(MAX_PAGES):
+            if self.vintages:
+                params["offset"] = str(offset)
+            frame, count, rows = self.request(
+                API_URL, symbol, lambda r: self._parse_api(r, symbol), params
+            )
+            pages.append(frame)
+            offset += rows
+            if not self.vintages or rows == 0 or offset >= count:
+                break
+        else:
+            raise self._error(
+                f"more than {MAX_PAGES} pages of {PAGE_ROWS} vintage rows: refused", symbol, API_URL
+            )
+        frame = pd.concat(pages, ignore_index=True) if len(pages) > 1 else pages[0]
+        if "realtime_start" in frame.columns:
+            frame = frame.sort_values(["date", "realtime_start"], kind="stable")
+        return clip_dates(frame.reset_index(drop=True), start, end)
 
-        def parse(response: httpx.Response) -> pd.DataFrame:
-            if looks_like_html(response):
-                raise self._error("served an HTML page instead of JSON", symbol, response.url)
-            try:
-                payload = json.loads(response.text)
-            except json.JSONDecodeError as exc:
-                raise RetryableSourceError(
-                    f"truncated or invalid JSON body ({exc.msg} at {exc.pos})",
-                    source=self.name,
-                    symbol=symbol,
-                    url=str(response.url),
-                ) from exc
-            if not isinstance(payload, dict) or "observations" not in payload:
-                raise self._error("unexpected JSON: no 'observations' field", symbol, response.url)
-            rows = payload["observations"]
-            try:
-                dates = pd.to_datetime([r["date"] for r in rows], format="ISO8601")
-                values, garbage = _numbers(pd.Series([r["value"] for r in rows], dtype=str))
-            except (KeyError, TypeError, ValueError) as exc:
-                raise self._error(
-                    f"unexpected observation record ({exc})", symbol, response.url
-                ) from exc
-            if garbage is not None:
-                raise self._error(f"not a number: {garbage!r} in JSON", symbol, response.url)
-            keep = ~np.isnan(values)
-            return frame_from_pairs(dates[keep], values[keep])
+    def _parse_api(self, response: httpx.Response, symbol: str) -> tuple[pd.DataFrame, int, int]:
+        """One page: its observations, the row count the server announced, and the rows it held.
 
-        return clip_dates(self.request(API_URL, symbol, parse, params), start, end)
+        With vintages, the frame has ``realtime_start`` and ``realtime_end`` columns too.
+        """
+        if looks_like_html(response):
+            raise self._error("served an HTML page instead of JSON", symbol, response.url)
+        try:
+            payload = json.loads(response.text)
+        except json.JSONDecodeError as exc:
+            raise RetryableSourceError(
+                f"truncated or invalid JSON body ({exc.msg} at {exc.pos})",
+                source=self.name,
+                symbol=symbol,
+                url=str(response.url),
+            ) from exc
+        if not isinstance(payload, dict) or "observations" not in payload:
+            raise self._error("unexpected JSON: no 'observations' field", symbol, response.url)
+        rows = payload["observations"]
+        if not isinstance(rows, list):
+            raise self._error("unexpected JSON: 'observations' is not a list", symbol, response.url)
+        try:
+            dates = pd.to_datetime([r["date"] for r in rows], format="ISO8601")
+            values, garbage = _numbers(pd.Series([r["value"] for r in rows], dtype=str))
+            vintage = bool(rows) and all("realtime_start" in r for r in rows)
+            if vintage:
+                starts = pd.to_datetime([r["realtime_start"] for r in rows], format="ISO8601")
+                ends = pd.Series([str(r["realtime_end"]) for r in rows])
+            count = int(payload.get("count", len(rows)))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise self._error(
+                f"unexpected observation record ({exc})", symbol, response.url
+            ) from exc
+        if garbage is not None:
+            raise self._error(f"not a number: {garbage!r} in JSON", symbol, response.url)
+        keep = ~np.isnan(values)
+        frame = frame_from_pairs(dates[keep], values[keep])
+        if self.vintages and vintage:
+            # frame_from_pairs sorts stably by date: the vintage columns follow the same order.
+            order = np.argsort(pd.DatetimeIndex(dates[keep]).to_numpy(), kind="stable")
+            frame["realtime_start"] = pd.DatetimeIndex(starts[keep]).as_unit("ns")[order]
+            end_text = ends[keep].to_numpy()[order]
+            if any(not isinstance(e, str) or len(e) < 10 for e in end_text):
+                raise self._error("unexpected realtime_end in JSON", symbol, response.url)
+            frame["realtime_end"] = end_text
+        return self._checked(frame, symbol, response.url), count, len(rows)
