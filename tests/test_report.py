@@ -63,6 +63,11 @@ def test_every_claim_is_answered_with_numbers(report: dict[str, Any]) -> None:
     ids = {d["id"] for d in report["data"]}
     assert {"silver", "gold", "bitcoin", "vix"} <= ids
     assert all(d["attribution"] for d in report["data"])
+    known = {d["id"]: d["known"] for d in report["data"]}
+    assert known["silver"] == "on its own day"
+    # The dollar index's publication days come from the H.10 schedule, and say so.
+    assert known["usd_broad"].startswith("release schedule (the Fed's H.10")
+    assert "approximation" in known["usd_broad"]
 
 
 def test_formats_carry_the_same_verdicts_and_html_is_self_contained(report: dict[str, Any]) -> None:

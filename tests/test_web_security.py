@@ -177,3 +177,83 @@ def test_a_failed_computation_fails_every_waiter_once() -> None:
     assert errors == ["boom"] * 5
     assert len(calls) == 1
     assert cache.get(("k",), lambda: 7) == 7  # a later request computes afresh
+
+
+def test_a_computation_beyond_the_bound_waits_for_no_one() -> None:
+    import threading
+
+    from havenflow.web.app import BusyError, _Cache
+
+    cache = _Cache(heavy=1, wait=0.05)
+    started, release = threading.Event(), threading.Event()
+
+    def slow() -> int:
+        started.set()
+        release.wait(timeout=10)
+        return 1
+
+    worker = threading.Thread(target=lambda: cache.get(("a",), slow))
+    worker.start()
+    assert started.wait(timeout=10)
+    with pytest.raises(BusyError, match="1 computations are already running"):
+        cache.get(("b",), lambda: 2)
+    release.set()
+    worker.join(timeout=10)
+    assert cache.get(("b",), lambda: 2) == 2  # the slot is free again
+    assert cache.get(("a",), lambda: 3) == 1  # and the first result was kept
+
+
+def test_the_dashboard_answers_503_with_retry_after_when_busy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+
+    from fastapi.testclient import TestClient
+
+    import havenflow.report
+    from havenflow.data.repository import DataRepository
+    from havenflow.web.app import create_app
+
+    started, release = threading.Event(), threading.Event()
+
+    def blocked(repo: object, options: object) -> dict[str, object]:
+        started.set()
+        release.wait(timeout=20)
+        raise havenflow.exceptions.DataValidationError("stub: not a real report")
+
+    monkeypatch.setattr(havenflow.report, "build_report", blocked)
+    app = create_app(lambda: DataRepository(store=None), allowed_hosts=["testserver"], max_heavy=1)
+    client = TestClient(app)
+    first: list[int] = []
+    worker = threading.Thread(
+        target=lambda: first.append(client.get("/api/report?asof=2026-01-23").status_code)
+    )
+    worker.start()
+    try:
+        assert started.wait(timeout=20)
+        busy = client.get("/api/report?asof=2026-01-16")
+        assert busy.status_code == 503
+        assert busy.headers["Retry-After"] == "10"
+        assert "already running" in busy.json()["detail"]
+    finally:
+        release.set()
+        worker.join(timeout=20)
+    assert first == [400]  # the stub's clean refusal, not a 500
+
+
+def test_a_crawl_of_dates_cannot_evict_the_defaults() -> None:
+    from havenflow.web.app import _Cache
+
+    cache = _Cache(size=4)
+    calls: list[str] = []
+
+    def compute(name: str) -> str:
+        calls.append(name)
+        return name
+
+    cache.get(("report", (None,)), lambda: compute("default"), pin=True)
+    for day in range(70):  # 70 dates through a 4-entry cache
+        cache.get(("report", (f"2025-01-{day}",)), lambda d=day: compute(str(d)))
+    assert cache.get(("report", (None,)), lambda: compute("again"), pin=True) == "default"
+    assert calls.count("again") == 0
+    assert cache.get(("report", ("2025-01-0",)), lambda: compute("recomputed")) == "recomputed"

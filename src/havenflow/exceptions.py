@@ -30,8 +30,30 @@ __all__ = [
 ]
 
 
+#: The longest message any havenflow error carries (a hostile input cannot make it longer).
+MAX_ERROR_CHARS = 2000
+
+
 class HavenflowError(Exception):
-    """Base class of every error havenflow raises on purpose."""
+    """Base class of every error havenflow raises on purpose.
+
+    Its message is one line: line breaks and other control characters an input put into it
+    (a column name, a file name, a server's text) are shown escaped, and it is bounded to
+    :data:`MAX_ERROR_CHARS`.
+    """
+
+    def __init__(self, *args: object) -> None:
+        if args and isinstance(args[0], str):
+            args = (_one_line(args[0]), *args[1:])
+        super().__init__(*args)
+
+
+def _one_line(message: str) -> str:
+    if any(ord(c) < 32 or c == "\x7f" for c in message):
+        message = "".join(c if ord(c) >= 32 and c != "\x7f" else repr(c)[1:-1] for c in message)
+    if len(message) > MAX_ERROR_CHARS:
+        message = message[: MAX_ERROR_CHARS - 3] + "..."
+    return message
 
 
 class DataValidationError(HavenflowError, ValueError):

@@ -18,7 +18,7 @@ from havenflow.claims.base import ClaimKind, ClaimOutcome, Context, Forecast, Ve
 from havenflow.claims.hindsight import hindsight, hindsight_summary, hindsight_tallies
 from havenflow.claims.note import Note, NoteClaim, validate_ids
 from havenflow.claims.registry import KINDS
-from havenflow.data.repository import DataRepository
+from havenflow.data.repository import DataRepository, LoadedSeries
 from havenflow.exceptions import DataValidationError, HavenflowError
 
 __all__ = ["CheckOptions", "bottom_line", "check_note", "default_asof", "freshness"]
@@ -377,10 +377,29 @@ def _data_table(repo: DataRepository, ids: list[str], asof: pd.Timestamp) -> lis
                 "first": pd.Timestamp(ls.values.index[0]).date().isoformat(),
                 "last": pd.Timestamp(ls.values.index[-1]).date().isoformat(),
                 "origin": ls.origin,
+                "known": _known_how(ls),
                 "attribution": ls.spec.attribution,
             }
         )
     return rows
+
+
+def _known_how(loaded: LoadedSeries) -> str:
+    """How the series' publication days are dated (the approximation, where one is made)."""
+    from havenflow.data.releases import RELEASES
+
+    spec = loaded.spec
+    if loaded.vintages is not None:
+        return "ALFRED vintages: each value as published then, from its first publication day"
+    if spec.release is not None:
+        return (
+            f"release schedule ({RELEASES[spec.release]}): an approximation of the real "
+            "days (set FRED_API_KEY for ALFRED's)"
+        )
+    if spec.known_lag_days == 0:
+        return "on its own day"
+    period = "month" if spec.calendar == "monthly" else "period"
+    return f"{spec.known_lag_days} days after its {period} ends (a fixed lag)"
 
 
 def check_note(

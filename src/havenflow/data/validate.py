@@ -6,7 +6,9 @@ columns. The rules, each failing with a :class:`DataValidationError` that names 
 line (CSV; "row" for Parquet) and the column:
 
 - the file exists, is not empty, and is UTF-8 (a UTF-8 or UTF-16 byte-order mark is accepted);
-- the date column parses as ISO-like dates, with no time of day other than midnight;
+- the date column holds full dates (``YYYY-MM-DD``, optionally with a midnight time and one
+  time-zone offset for the whole column: the date is read as written in that zone); a year or
+  a month alone, mixed offsets, and dates before 1800 or after tomorrow are refused;
 - no date appears twice;
 - every value is a finite number (empty cells are missing values and are dropped, and counted);
 - prices, index levels and money stocks are strictly positive.
@@ -115,7 +117,13 @@ def _decode(path: Path, raw: bytes) -> str:
     if not raw.strip():
         raise DataValidationError(f"{path}: the file is empty")
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise DataValidationError(
+                f"{path}: the file starts as UTF-16 text but is not (bad bytes at offset "
+                f"{exc.start}: {exc.reason}); save it as UTF-8 and try again"
+            ) from exc
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -145,9 +153,20 @@ def _read_raw_frame(path: Path) -> tuple[pd.DataFrame, str]:
         return frame, "row"
     text = _decode(path, path.read_bytes())
     try:
-        frame = pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True
-        )
+        with warnings.catch_warnings():
+            # index_col=False: a row longer than the header must not silently become an index.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                io.StringIO(text),
+                dtype=str,
+                keep_default_na=False,
+                skipinitialspace=True,
+                index_col=False,
+            )
+    except pd.errors.ParserWarning:
+        raise DataValidationError(
+            f"{path}, {_long_row(text)}: more fields than the header"
+        ) from None
     except pd.errors.ParserError as exc:
         raise DataValidationError(f"{path}: not a well-formed CSV file ({exc})") from exc
     except pd.errors.EmptyDataError as exc:
@@ -155,6 +174,18 @@ def _read_raw_frame(path: Path) -> tuple[pd.DataFrame, str]:
     if frame.empty:
         raise DataValidationError(f"{path}: the file has a header but no data rows")
     return frame, "line"
+
+
+def _long_row(text: str) -> str:
+    """The first line with more fields than the header ("line N")."""
+    import csv
+
+    rows = csv.reader(io.StringIO(text))
+    header = next(rows, [])
+    for row in rows:
+        if len(row) > len(header):
+            return f"line {rows.line_num}"
+    return "a line"
 
 
 def _row_label(word: str, position: int) -> str:
@@ -178,21 +209,102 @@ def _find_date_column(path: Path, frame: pd.DataFrame, date_column: str | None) 
     )
 
 
+#: A full date, optionally a time and an offset (Z or +hh:mm): the groups are the date, the
+#: time and the offset.
+_DATE_TEXT = re.compile(
+    r"(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?))?"
+    r"\s*(Z|[+-]\d{2}:?\d{2})?"
+)
+
+
+def _date_bounds() -> tuple[pd.Timestamp, pd.Timestamp]:
+    return EARLIEST_DATE, pd.Timestamp.today().normalize() + pd.Timedelta(days=1)
+
+
+def _parse_date_text(path: Path, text: pd.Series, column: str, word: str) -> pd.DatetimeIndex:
+    """Full ISO dates only; one offset for the column at most (the dates as written there)."""
+    where = f"{path}, {{row}}, column {_name(column)}"
+    parts = text.str.fullmatch(_DATE_TEXT.pattern)
+    if not parts.all():
+        i = int(np.flatnonzero(~parts.to_numpy())[0])
+        value = text.iloc[i]
+        partial = re.fullmatch(r"\d{4}(-\d{2})?", value) is not None
+        why = (
+            "a year or a month alone is not a date (which day?); write YYYY-MM-DD"
+            if partial
+            else "expected YYYY-MM-DD"
+        )
+        raise DataValidationError(
+            where.format(row=_row_label(word, i)) + f": cannot parse date {_name(value)} ({why})"
+        )
+    found = text.str.extract(_DATE_TEXT.pattern)
+    days, times, offsets = found[0], found[1].fillna(""), found[2].fillna("")
+    # Bounds on the year before any conversion: 1000-01-01 or 9999-12-31 must be a clear
+    # refusal, not an overflow of pandas' nanosecond timestamps.
+    lo, hi = _date_bounds()
+    years = days.str.slice(0, 4).astype(int).to_numpy()
+    outside = (years < lo.year) | (years > hi.year)
+    if outside.any():
+        i = int(np.flatnonzero(outside)[0])
+        raise DataValidationError(
+            where.format(row=_row_label(word, i))
+            + f": date {days.iloc[i]} is outside {lo.date()}..{hi.date()}"
+        )
+    with_offset = (offsets != "").to_numpy()
+    if with_offset.any():
+        if not with_offset.all():
+            i, j = int(np.flatnonzero(with_offset)[0]), int(np.flatnonzero(~with_offset)[0])
+            raise DataValidationError(
+                f"{path}, column {_name(column)}: {_row_label(word, i)} has a time-zone offset "
+                f"({offsets.iloc[i]}) and {_row_label(word, j)} has none; use one convention"
+            )
+        canonical = offsets.str.replace("Z", "+00:00").str.replace(
+            r"^([+-]\d{2})(\d{2})$", r"\1:\2", regex=True
+        )
+        distinct = canonical.unique()
+        if len(distinct) > 1:
+            i = int(np.flatnonzero((canonical != distinct[0]).to_numpy())[0])
+            raise DataValidationError(
+                f"{path}, column {_name(column)}: mixed time-zone offsets ({distinct[0]} on "
+                f"{_row_label(word, 0)}, {canonical.iloc[i]} on {_row_label(word, i)}); "
+                "give the dates in one zone"
+            )
+    late = ~times.isin(["", "00:00", "00:00:00"]) & ~times.str.fullmatch(r"00:00:00\.0+")
+    if late.any():
+        i = int(np.flatnonzero(late.to_numpy())[0])
+        raise DataValidationError(
+            where.format(row=_row_label(word, i))
+            + f": {_name(text.iloc[i])} has a time of day; havenflow series are daily or "
+            "coarser, one value per date"
+        )
+    parsed = pd.to_datetime(days, errors="coerce", format="%Y-%m-%d")
+    bad = parsed.isna().to_numpy()
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataValidationError(
+            where.format(row=_row_label(word, i))
+            + f": cannot parse date {_name(text.iloc[i])} (no such day)"
+        )
+    return pd.DatetimeIndex(parsed)
+
+
 def _parse_dates(path: Path, values: pd.Series, column: str, word: str) -> pd.DatetimeIndex:
     if pd.api.types.is_datetime64_any_dtype(values):
-        parsed = pd.to_datetime(values)
+        parsed = pd.Series(pd.to_datetime(values))
+        if getattr(parsed.dt, "tz", None) is not None:
+            # A zone-aware timestamp: its date as written in its zone.
+            parsed = parsed.dt.tz_localize(None)
+        lo, hi = _date_bounds()
+        outside = ((parsed < lo) | (parsed > hi)).to_numpy()
+        if outside.any():
+            i = int(np.flatnonzero(outside)[0])
+            raise DataValidationError(
+                f"{path}, {_row_label(word, i)}, column {_name(column)}: date "
+                f"{parsed.iloc[i]} is outside {lo.date()}..{hi.date()}"
+            )
     else:
         text = values.astype(str).str.strip()
-        parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
-        bad = parsed.isna().to_numpy()
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise DataValidationError(
-                f"{path}, {_row_label(word, i)}, column {column!r}: cannot parse date "
-                f"{text.iloc[i]!r} (expected YYYY-MM-DD)"
-            )
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+        parsed = pd.Series(_parse_date_text(path, text, column, word))
     index = pd.DatetimeIndex(parsed)
     not_midnight = index != index.normalize()
     if not_midnight.any():
@@ -208,6 +320,11 @@ def _parse_values(
     path: Path, values: pd.Series, column: str, word: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return float values (NaN for missing cells) and the mask of missing cells."""
+    if pd.api.types.is_bool_dtype(values):
+        # True/False are not measurements: storing them as 1.0/0.0 would invent a series.
+        raise DataValidationError(
+            f"{path}, column {_name(column)}: holds true/false values, not numbers"
+        )
     if pd.api.types.is_numeric_dtype(values):
         numbers = values.to_numpy(dtype=float, na_value=np.nan)
         missing = np.isnan(numbers)

@@ -544,12 +544,12 @@ def render_markdown(report: dict[str, Any]) -> str:
         "",
         "## Data",
         "",
-        "| id | name | first | last | origin | attribution |",
-        "|---|---|---|---|---|---|",
+        "| id | name | first | last | origin | known from | attribution |",
+        "|---|---|---|---|---|---|---|",
     ]
     out += [
         f"| {d['id']} | {d['name']} | {d['first']} | {d['last']} | {d['origin']} | "
-        f"{d['attribution']} |"
+        f"{d.get('known', '')} | {d['attribution']} |"
         for d in report["data"]
     ]
     return "\n".join(out) + "\n"

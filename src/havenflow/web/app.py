@@ -55,6 +55,25 @@ class InputError(ValueError):
     """A request parameter is malformed (answered with 400)."""
 
 
+#: Heavy computations (a report, a lead-lag scan, an event study, a timeline) run at once at
+#: most this many (one per core of a small machine); one more is answered 503 with
+#: Retry-After instead of queueing behind them. Cached answers and identical misses (which
+#: wait for the computation already running) do not count.
+MAX_HEAVY = 2
+#: Seconds a new computation waits for a free slot before the 503.
+HEAVY_WAIT_S = 0.5
+#: The Retry-After of that 503, in seconds.
+RETRY_AFTER_S = 10
+
+
+#: Entries kept apart for the dashboard's defaults (asked without a date).
+PINNED = 16
+
+
+class BusyError(RuntimeError):
+    """Every slot for heavy computations is taken (answered with 503 and Retry-After)."""
+
+
 def _date(value: str | None, name: str = "asof") -> str | None:
     if value is None or value == "":
         return None
@@ -101,26 +120,41 @@ class _Cache:
     """A small LRU of results keyed by (inputs, data version), safe across threads.
 
     Single flight: concurrent misses of one key compute it once; the others wait for that
-    result (or its error) instead of computing it again.
+    result (or its error) instead of computing it again. Pinned entries (the dashboard's
+    defaults, asked without a date) live in their own small LRU, so a crawl of many dates
+    cannot evict them and make the front page slow for everyone.
     """
 
-    def __init__(self, size: int = 64) -> None:
+    def __init__(self, size: int = 64, heavy: int = MAX_HEAVY, wait: float = HEAVY_WAIT_S) -> None:
         self._data: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._pinned: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._lock = threading.Lock()
         self._flights: dict[tuple[Any, ...], Future[Any]] = {}
         self._size = size
+        self._slots = threading.BoundedSemaphore(heavy)
+        self._heavy = heavy
+        self._wait = wait
 
-    def get(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+    def get(self, key: tuple[Any, ...], compute: Callable[[], Any], *, pin: bool = False) -> Any:
+        store = self._pinned if pin else self._data
         with self._lock:
-            if key in self._data:
-                self._data.move_to_end(key)
-                return self._data[key]
+            if key in store:
+                store.move_to_end(key)
+                return store[key]
             flight = self._flights.get(key)
             owner = flight is None
             if flight is None:
                 flight = self._flights[key] = Future()
         if not owner:
             return flight.result()  # the first miss's value, or its exception re-raised
+        if not self._slots.acquire(timeout=self._wait):
+            busy = BusyError(
+                f"busy: {self._heavy} computations are already running; retry in {RETRY_AFTER_S} s"
+            )
+            with self._lock:
+                self._flights.pop(key, None)
+            flight.set_exception(busy)
+            raise busy
         try:
             value = compute()
         except BaseException as exc:
@@ -128,10 +162,12 @@ class _Cache:
                 self._flights.pop(key, None)
             flight.set_exception(exc)
             raise
+        finally:
+            self._slots.release()
         with self._lock:  # stored and released in one step: no gap for a second compute
-            self._data[key] = value
-            while len(self._data) > self._size:
-                self._data.popitem(last=False)
+            store[key] = value
+            while len(store) > (PINNED if pin else self._size):
+                store.popitem(last=False)
             self._flights.pop(key, None)
         flight.set_result(value)
         return value
@@ -155,6 +191,7 @@ def create_app(
     repository: Callable[[], DataRepository] | None = None,
     *,
     allowed_hosts: Sequence[str] | None = None,
+    max_heavy: int = MAX_HEAVY,
 ) -> FastAPI:
     """Build the app.
 
@@ -164,6 +201,8 @@ def create_app(
         Gives the data (default: the store plus bundled data).
     allowed_hosts
         Host headers answered (default: 127.0.0.1, localhost and [::1]); any other gets 400.
+    max_heavy
+        Heavy computations allowed at once; beyond them a request gets 503 with Retry-After.
     """
     from havenflow.data.store import Store
 
@@ -171,7 +210,7 @@ def create_app(
         return DataRepository(store=Store())
 
     make_repo = repository or default_repo
-    cache = _Cache()
+    cache = _Cache(heavy=max_heavy)
     env = Environment(
         loader=PackageLoader("havenflow.report", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
@@ -203,9 +242,15 @@ def create_app(
             return f"{__version__}:{st.st_size}:{st.st_mtime_ns}"
         return __version__
 
-    def cached(kind: str, params: tuple[Any, ...], fn: Callable[[DataRepository], Any]) -> Any:
+    def cached(
+        kind: str,
+        params: tuple[Any, ...],
+        fn: Callable[[DataRepository], Any],
+        *,
+        pin: bool = False,
+    ) -> Any:
         repo = make_repo()
-        return cache.get((kind, params, data_version(repo)), lambda: fn(repo))
+        return cache.get((kind, params, data_version(repo)), lambda: fn(repo), pin=pin)
 
     @app.exception_handler(HavenflowError)
     async def _havenflow_error(request: Request, exc: HavenflowError) -> Response:
@@ -216,6 +261,12 @@ def create_app(
     async def _input_error(request: Request, exc: InputError) -> Response:
         return _error(request, 400, str(exc))
 
+    @app.exception_handler(BusyError)
+    async def _busy(request: Request, exc: BusyError) -> Response:
+        response = _error(request, 503, str(exc))
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return response
+
     def _error(request: Request, status: int, message: str) -> Response:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": message}, status_code=status)
@@ -225,7 +276,14 @@ def create_app(
     def report_for(asof: str | None) -> dict[str, Any]:
         from havenflow.report import ReportOptions, build_report
 
-        return dict(cached("report", (asof,), lambda r: build_report(r, ReportOptions(asof=asof))))
+        return dict(
+            cached(
+                "report",
+                (asof,),
+                lambda r: build_report(r, ReportOptions(asof=asof)),
+                pin=asof is None,
+            )
+        )
 
     def leadlag_for(leader: str, follower: str, freq: str, max_lag: int, asof: str | None) -> Any:
         from havenflow.services import LeadLagRequest, run_leadlag
@@ -241,6 +299,7 @@ def create_app(
             "leadlag",
             (leader, follower, freq, max_lag, asof),
             lambda r: {"asof": asof, "frequency": freq} | run_leadlag(r, req).to_dict(),
+            pin=asof is None,
         )
 
     def events_for(trigger: str, target: str, horizons: tuple[int, ...], asof: str | None) -> Any:
@@ -250,6 +309,7 @@ def create_app(
             "events",
             (trigger, target, horizons, asof),
             lambda r: run_events(r, trigger, target, horizons=horizons, asof=asof).to_dict(),
+            pin=asof is None,
         )
 
     def timeline_for(note: str, start: str | None, end: str | None, step: str) -> Any:

@@ -327,6 +327,10 @@ class DataSource(_Doc):
     first: str = Field(description="First date with a value (ISO day).")
     last: str = Field(description="Last date with a value on or before asof (ISO day).")
     origin: Origin = Field(description="'user', 'store' or 'embedded'.")
+    known: str = Field(
+        description="How its publication days are dated: on its own day, a release schedule "
+        "(an approximation), ALFRED's vintages, or a fixed lag."
+    )
     attribution: str = Field(description="Data source and licence note.")
 
 
