@@ -5,7 +5,8 @@ a random list of arguments (the command's own option names, series ids, numbers,
 values, triggers and random text). The heavy analyses (lead-lag, drivers, safe haven, events,
 regime, outlook, report) are replaced by a stub that raises a ``HavenflowError`` when reached:
 everything the CLI checks before them (usage, choices, numbers, dates, ids, triggers, the as-of)
-runs for real, and the run stays fast. ``data update`` (network) and ``serve`` are left out, as
+runs for real, and the run stays fast. ``data update`` and ``watch run`` (network; ``--every``
+loops) and ``serve`` are left out, as
 is ``-v`` (its log lines go to stderr by design).
 """
 
@@ -34,7 +35,7 @@ HEAVY = (
     "run_regime",
     "run_outlook",
 )
-SKIPPED = {("data", "update"), ("serve",)}
+SKIPPED = {("data", "update"), ("serve",), ("watch", "run")}  # network; --every loops
 
 
 def _commands() -> dict[tuple[str, ...], list[str]]:

@@ -41,8 +41,8 @@ def stubbed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(havenflow.claims.timeline, "verdict_timeline", _refuse)
 
 
-def _no_server_error(case: Any) -> None:
-    response = case.call(headers={"Host": "testserver"})
+def _no_server_error(case: Any, timeout: float = 10.0) -> None:
+    response = case.call(headers={"Host": "testserver"}, timeout=timeout)
     SEEN[response.status_code] = SEEN.get(response.status_code, 0) + 1
     assert response.status_code < 500, (case.path, case.query, response.text[:300])
     if response.status_code >= 400 and case.path.startswith("/api/"):
@@ -60,7 +60,7 @@ def test_no_request_gets_a_server_error(case: Any, stubbed: None) -> None:
 @SCHEMA.parametrize()
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_request_gets_a_server_error_computing_for_real(case: Any) -> None:
-    _no_server_error(case)
+    _no_server_error(case, timeout=600.0)  # a default timeline is 12 full checks
 
 
 def test_the_fuzz_sent_requests_and_got_both_answers() -> None:

@@ -36,6 +36,7 @@ from havenflow.cli._common import (
     fail,
 )
 from havenflow.cli.data import data_app
+from havenflow.cli.watch import watch_app
 from havenflow.exceptions import DataWarning
 
 __all__ = ["app", "main"]
@@ -48,6 +49,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(data_app, name="data")
+app.add_typer(watch_app, name="watch")
 for command in (
     market.summary,
     leadlag.leadlag,

@@ -160,6 +160,17 @@ class Store:
         finally:
             con.close()
 
+    @contextlib.contextmanager
+    def connect(self, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection to the store file, for tables of other layers (the monitor's state).
+
+        Same rules as the store's own: opened for one operation, a writer waits for the lock
+        up to ``busy_timeout`` and then gets :class:`StoreBusyError`; the store's own tables
+        are created first.
+        """
+        with self._connect(read_only=read_only) as con:
+            yield con
+
     def _has_tables(self, con: duckdb.DuckDBPyConnection) -> bool:
         row = con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'observations'"

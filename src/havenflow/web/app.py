@@ -398,6 +398,61 @@ def create_app(
     ) -> dict[str, Any]:
         return dict(timeline_for(note, start, end, step))
 
+    def watch_docs(watch_id: str | None = None) -> list[dict[str, Any]]:
+        """The watched notes of the store, with their runs and alerts (read only)."""
+        from havenflow.monitor import WatchStore
+
+        store = make_repo().store
+        if store is None:
+            return []
+        watches = WatchStore(store)
+        listed = watches.watches()
+        if watch_id is not None:
+            _series_id(watch_id.replace("-", "_").replace(".", "_"), "note")
+            listed = [w for w in listed if w.watch_id == watch_id]
+            if not listed:
+                raise InputError(f"no watched note {watch_id!r}; see /api/watch")
+        out = []
+        for w in listed:
+            history = watches.history(w.watch_id)
+            runs = []
+            if len(history):
+                # The latest run of each date.
+                last = history.sort_values("started_at").groupby("asof")["started_at"].max()
+                for day, started in last.items():
+                    rows = history[(history["asof"] == day) & (history["started_at"] == started)]
+                    runs.append(
+                        {
+                            "asof": str(pd.Timestamp(str(day)).date()),
+                            "states": dict(zip(rows["item"], rows["value"], strict=True)),
+                        }
+                    )
+            out.append(
+                {
+                    "id": w.watch_id,
+                    "title": w.title,
+                    "source": w.source,
+                    "triggers": list(w.triggers),
+                    "runs": runs,
+                    "alerts": watches.alerts(w.watch_id)[:200],
+                }
+            )
+        return out
+
+    @app.get(
+        "/api/watch",
+        summary="Watched notes: each run's verdicts, phase and triggers, and the alert log",
+        response_model=list[models.Watch],
+    )
+    def api_watch(note: str | None = None) -> list[dict[str, Any]]:
+        return watch_docs(note)
+
+    @app.get("/watch", response_class=HTMLResponse, summary="The watchlist page")
+    def watch_page(note: str | None = None) -> HTMLResponse:
+        docs = watch_docs(note)
+        html = env.get_template("watch.html.j2").render(watches=docs, version=__version__)
+        return html_page(html)
+
     @app.get("/timeline", response_class=HTMLResponse, summary="The verdict timeline page")
     def timeline_page(
         note: str = "silver-bitcoin-2026-01",

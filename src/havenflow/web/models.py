@@ -409,3 +409,39 @@ class Timeline(_Doc):
     timeline_info: dict[str, Any] = Field(
         description="start, end, step, claims, verdict spells (changes), track_record, method."
     )
+
+
+class WatchAlert(_Doc):
+    """One alert of the monitor (``havenflow watch run``)."""
+
+    alert_key: str = Field(description="Dedupe key: a hash of what the alert says.")
+    note: str = Field(description="The watched note's id.")
+    title: str = Field(description="The note's title.")
+    claim: str | None = Field(description="The claim's id; null for triggers and phases.")
+    kind: Literal["verdict_change", "trigger", "phase_change"] = Field(description="What changed.")
+    previous: str | None = Field(description="The value before (null: none known).")
+    current: str = Field(description="The value now (a trigger: its onset date).")
+    asof: str = Field(description="The date the run evaluated (ISO day).")
+    evidence: dict[str, Any] = Field(description="The deciding numbers behind the change.")
+    created_at: str = Field(description="When the alert was raised (UTC, ISO time).")
+
+
+class WatchRun(_Doc):
+    """What one run saw for a watched note."""
+
+    asof: str = Field(description="The date evaluated (ISO day).")
+    states: dict[str, str | None] = Field(
+        description="Per item: claim:ID -> verdict, phase -> phase number, trigger:TEXT -> "
+        "last onset date (null: none)."
+    )
+
+
+class Watch(_Doc):
+    """A watched note: its runs (one per date, the latest run of each) and its alert log."""
+
+    id: str = Field(description="The watch's id.")
+    title: str = Field(description="The note's title.")
+    source: str = Field(description="Where the note was added from.")
+    triggers: list[str] = Field(description="Triggers watched besides the note's own.")
+    runs: list[WatchRun] = Field(description="Runs in date order.")
+    alerts: list[WatchAlert] = Field(description="Alerts, newest first (at most 200).")
