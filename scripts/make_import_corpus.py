@@ -76,6 +76,14 @@ manifest["zoned.parquet"] = "ok"
 far = np.array(["2024-01-01", "9999-12-31"], dtype="datetime64[us]")
 pd.DataFrame({"date": far, "x": [1.0, 2.0]}).to_parquet("year_9999.parquet")
 manifest["year_9999.parquet"] = "is outside 1800-01-01.."
+pd.DataFrame({"date": ["2024-01-01", None], "x": [1.0, 2.0]}).to_parquet("null_date.parquet")
+manifest["null_date.parquet"] = "row 2, column 'date': the date is missing"
+pd.DataFrame({"date": pd.to_datetime(["2024-01-01", None]), "x": [1.0, 2.0]}).to_parquet(
+    "nat_date.parquet"
+)
+manifest["nat_date.parquet"] = "row 2, column 'date': the date is missing"
+Path("bad_offset.csv").write_text("date,x\n2024-01-01T00:00:00+99:99,1\n")
+manifest["bad_offset.csv"] = "has no such time-zone offset"
 Path("garbage.parquet").write_bytes(b"PAR1 not really PAR1")
 manifest["garbage.parquet"] = "not a readable Parquet file"
 Path("MANIFEST.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")

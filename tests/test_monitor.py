@@ -460,3 +460,70 @@ def test_a_run_that_judges_nothing_fails(
     assert code == 2
     assert "gold: not evaluated" in err
     assert "Traceback" not in err
+
+
+def test_a_trigger_onset_is_one_alert_whatever_the_run_saw_before() -> None:
+    from havenflow.monitor.state import Alert
+
+    evidence = {"trigger": "gold:high(20)"}
+    one = Alert("gold", None, "trigger", "2025-10-01", "2025-11-03", "2025-11-30", evidence)
+    other = Alert("gold", None, "trigger", None, "2025-11-03", "2026-01-02", evidence)
+    assert one.key == other.key
+
+
+def test_an_unreachable_webhook_is_left_for_the_next_run(watched: Store) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    hook = WebhookChannel(f"http://127.0.0.1:{port}/hook", sleep=lambda s: None)
+    _run(watched, "2026-01-23", hook)
+    outcome = _run(watched, "2026-06-30", hook)
+    assert len(outcome.raised) >= 2
+    rows = WatchStore(watched).deliveries()
+    # The first alert's delivery found nobody there: the run stopped using the channel.
+    assert sorted(rows["attempts"].tolist()) == [0] * (len(rows) - 1) + [1]
+    assert set(rows["status"]) == {"pending", "failed"}
+
+
+def test_an_alert_refused_again_and_again_is_abandoned(
+    watched: Store, receiver: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import havenflow.monitor.run
+    import havenflow.monitor.state
+
+    monkeypatch.setattr(havenflow.monitor.state, "MAX_ATTEMPTS", 2)
+    monkeypatch.setattr(havenflow.monitor.run, "MAX_ATTEMPTS", 2)
+    hook = WebhookChannel(receiver, sleep=lambda s: None)
+    _run(watched, "2026-01-23", hook)
+    # The receiver refuses every alert from now on (a 404: not retried within a run).
+    original = Receiver.do_POST
+
+    def refuse(self: Receiver) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    monkeypatch.setattr(Receiver, "do_POST", refuse)
+    first = _run(watched, "2026-06-30", hook)
+    assert hook.name in first.failed
+    second = _run(watched, "2026-06-30", hook)
+    assert any("abandoned" in n for n in second.notes)
+    third = _run(watched, "2026-06-30", hook)
+    assert third.failed == {}  # abandoned: not tried again
+    assert set(WatchStore(watched).deliveries()["status"]) == {"abandoned"}
+    monkeypatch.setattr(Receiver, "do_POST", original)
+
+
+def test_the_loop_survives_a_failed_run(capsys: pytest.CaptureFixture[str]) -> None:
+    calls: list[int] = []
+
+    def once() -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise DataValidationError("store busy")
+
+    assert run_every(0.01, once, max_runs=2) == 2
+    assert "error: store busy" in capsys.readouterr().err

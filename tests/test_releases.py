@@ -49,6 +49,14 @@ def test_h6_m2_on_the_fourth_tuesday_and_the_weekly_era_on_the_fourth_thursday()
 def test_cpi_mid_month_and_the_dates_bls_rescheduled() -> None:
     # 15 September 2025 is a Monday; 15 February 2026 a Sunday before Presidents' Day.
     assert known("cpi", "2025-08-01", "2026-01-01") == ["2025-09-15", "2026-02-17"]
+    # Before 2017 the day varied more: the rule is never before BLS's real releases.
+    assert known("cpi", "2014-01-01", "2015-01-01", "2015-02-01", "2016-12-01") == [
+        "2014-02-26",  # released 20 February 2014
+        "2015-02-26",  # released 26 February 2015
+        "2015-03-26",  # released 24 March 2015
+        "2017-01-26",
+    ]
+    assert known("cpi", "2013-09-01") == ["2013-10-30"]  # the 2013 shutdown
     # After the 2025 lapse in appropriations: September on 24 October; October (carried
     # forward) and November together on 18 December.
     assert known("cpi", "2025-09-01", "2025-10-01", "2025-11-01") == [
@@ -198,11 +206,39 @@ def test_alignment_uses_alfreds_publication_dates(vintaged_store: Store) -> None
     levels, _, _ = _aligned_levels(repo, ["m2", "sp500"], "B", "2024-03-01")
     assert levels.loc["2024-02-26", "m2"] == 20700.0  # January not public until the 27th
     assert levels.loc["2024-02-27", "m2"] == 20800.0
-    # As of 5 April: that day's vintage (January revised), February from 26 March.
+    # As of 5 April, date by date: each day saw what was published by then, so January's
+    # revision of 26 March never reaches an earlier day; February from 26 March.
     levels, _, _ = _aligned_levels(repo, ["m2", "sp500"], "B", "2024-04-05")
-    assert levels.loc["2024-02-27", "m2"] == 20810.0
-    assert levels.loc["2024-03-25", "m2"] == 20810.0
+    assert levels.loc["2024-02-27", "m2"] == 20800.0
+    assert levels.loc["2024-03-25", "m2"] == 20800.0
     assert levels.loc["2024-03-26", "m2"] == 20900.0
+    # For statistics estimated as of 5 April: that day's vintage (January revised).
+    stats, _, _ = _aligned_levels(repo, ["m2", "sp500"], "B", "2024-04-05", placement="observed")
+    assert stats.loc["2024-02-27", "m2"] == 20810.0
+
+
+def test_new_values_fetched_without_a_key_are_not_dropped(vintaged_store: Store) -> None:
+    from havenflow.data.store import ObservationBatch
+
+    # A later update without FRED_API_KEY (the CSV): March 2024, no vintage rows.
+    march = pd.Series([21000.0], index=pd.DatetimeIndex(["2024-03-01"]))
+    vintaged_store.write([ObservationBatch(get_spec("m2"), march, "fred", "M2SL")])
+    repo = DataRepository(store=vintaged_store)
+    loaded = repo.load("m2")
+    assert loaded.values.loc["2024-03-01"] == 21000.0
+    assert pd.Timestamp(loaded.known_dates()[-1]) == pd.Timestamp("2024-04-23")  # the H.6 rule
+    assert repo.load("m2", "2024-04-22").last == pd.Timestamp("2024-02-01")
+
+
+def test_a_users_import_over_a_vintaged_id_is_the_users(vintaged_store: Store) -> None:
+    from havenflow.data.importer import import_file
+
+    path = vintaged_store.path.parent / "mine.csv"
+    path.write_text("date,m2\n2024-01-01,1.0\n2024-02-01,2.0\n")
+    import_file(vintaged_store, path, replace_catalog=True, existing="replace", kind="money_stock")
+    assert vintaged_store.read_vintages("m2") is None
+    loaded = DataRepository(store=vintaged_store).load("m2")
+    assert loaded.values.tolist()[-2:] == [1.0, 2.0]
 
 
 def test_a_later_update_keeps_alfreds_history(

@@ -257,3 +257,28 @@ def test_a_crawl_of_dates_cannot_evict_the_defaults() -> None:
     assert cache.get(("report", (None,)), lambda: compute("again"), pin=True) == "default"
     assert calls.count("again") == 0
     assert cache.get(("report", ("2025-01-0",)), lambda: compute("recomputed")) == "recomputed"
+
+
+def test_a_waiter_does_not_wait_forever(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    import havenflow.web.app
+    from havenflow.web.app import BusyError, _Cache
+
+    monkeypatch.setattr(havenflow.web.app, "WAITER_TIMEOUT_S", 0.1)
+    cache = _Cache()
+    started, release = threading.Event(), threading.Event()
+
+    def slow() -> int:
+        started.set()
+        release.wait(timeout=10)
+        return 1
+
+    worker = threading.Thread(target=lambda: cache.get(("k",), slow))
+    worker.start()
+    assert started.wait(timeout=10)
+    with pytest.raises(BusyError, match="running for over"):
+        cache.get(("k",), slow)
+    release.set()
+    worker.join(timeout=10)
+    assert cache.get(("k",), slow) == 1

@@ -196,13 +196,16 @@ def data_export(
         resolve_asof(repo, series_ids, asof)
     loaded = repo.load_many(series_ids, asof)
     if freq is not None:
+        from havenflow.services._load import _placed
+
+        series, known = _placed(dict(loaded), "known")
         frame = align(
-            {k: v.values for k, v in loaded.items()},
+            series,
             freq.value,
             specs={k: v.spec for k, v in loaded.items()},
             end=asof,
             sessions=sessions,
-            known={k: v.known for k, v in loaded.items() if v.known is not None},
+            known=known,
         )
         frame = frame.reset_index()
     else:

@@ -21,11 +21,12 @@ comes out the next business day):
     month since the release became monthly in 2021, and is taken as the fourth Thursday of the
     next month in the weekly era before it (the Thursday release of 24 May 2007 carried April).
 ``cpi``
-    The BLS consumer price index: a month's index comes out in the middle of the next month,
-    between the 10th and the 15th in normal years; taken as the 15th (the latest normal day),
-    and, where BLS announced a rescheduled date, that date (after the 2025 lapse in
-    appropriations September 2025 came on 24 October, October and November 2025 on 18
-    December).
+    The BLS consumer price index: a month's index comes out in the middle of the next month.
+    From 2017 it came between the 10th and the 15th, so it is taken as the 15th; before, the
+    day varied more (January 2014 on 20 February, January 2015 on 26 February, February 2015
+    on 24 March), so it is taken as the 26th. Where BLS announced a rescheduled date, that
+    date: September 2013 on 30 October 2013 (the 2013 shutdown); September 2025 on 24
+    October, October and November 2025 on 18 December (the 2025 lapse in appropriations).
 
 These are rules, not the releases' own dates: they never put a value before its release in
 the cases above, but they can put it a few days after. With ``FRED_API_KEY`` set, ``data
@@ -49,7 +50,7 @@ RELEASES: dict[str, str] = {
     "h41": "the Fed's H.4.1: Wednesday levels on Thursday",
     "h6": "the Fed's H.6: a month's level on the fourth Tuesday of the next month "
     "(fourth Thursday before 2021)",
-    "cpi": "BLS CPI: the 15th of the next month, or the date BLS announced",
+    "cpi": "BLS CPI: the 15th of the next month (the 26th before 2017), or the date BLS announced",
 }
 
 #: Release dates BLS or the Fed announced away from the schedule, by schedule and period
@@ -57,6 +58,8 @@ RELEASES: dict[str, str] = {
 RESCHEDULED: dict[str, dict[pd.Timestamp, pd.Timestamp]] = {
     "cpi": {
         # BLS notice of 10 October 2025 (bls.gov/bls/092025-cpi-reschedule-notice.htm).
+        # The 2013 lapse in appropriations delayed September 2013's index.
+        pd.Timestamp("2013-09-01"): pd.Timestamp("2013-10-30"),
         pd.Timestamp("2025-09-01"): pd.Timestamp("2025-10-24"),
         # BLS, 21 November 2025: no October survey; the October indexes that could be built
         # (carried forward) came with November's, on 18 December instead of 10 December.
@@ -64,6 +67,9 @@ RESCHEDULED: dict[str, dict[pd.Timestamp, pd.Timestamp]] = {
         pd.Timestamp("2025-11-01"): pd.Timestamp("2025-12-18"),
     }
 }
+
+#: From this year on, BLS released CPI by the 15th of the next month.
+CPI_MID_MONTH_FROM = 2017
 
 #: H.6 became a monthly release (on Tuesdays) in 2021; before, it came out every Thursday.
 H6_MONTHLY_FROM = pd.Timestamp("2021-02-01")
@@ -132,8 +138,9 @@ def release_dates(index: pd.DatetimeIndex, release: str, calendar: str) -> np.nd
         monthly_era = np.asarray(dates.to_period("M").start_time >= H6_MONTHLY_FROM)
         due = np.where(monthly_era, tuesday.to_numpy(), thursday.to_numpy())
         return _on_or_after_session(due)
-    # cpi
-    due = _on_or_after_session((next_month + pd.Timedelta(days=14)).to_numpy())
+    # cpi: the 15th from 2017 (releases came by then), the 26th before (they came later).
+    day = np.where(np.asarray(dates.year >= CPI_MID_MONTH_FROM), 14, 25)
+    due = _on_or_after_session((next_month + pd.to_timedelta(day, unit="D")).to_numpy())
     months = dates.to_period("M").start_time
     for month, when in RESCHEDULED["cpi"].items():
         due[np.asarray(months == month)] = np.datetime64(when, "ns")

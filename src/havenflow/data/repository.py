@@ -44,6 +44,19 @@ class LoadedSeries:
     known: np.ndarray | None = field(default=None, repr=False)
     #: ALFRED's vintages of the series (the store's ``vintages`` rows), or None.
     vintages: pd.DataFrame | None = field(default=None, repr=False)
+    #: With vintages: the latest observation's value as published at each publication time
+    #: (indexed by that time), for anything reported date by date.
+    realtime: pd.Series | None = field(default=None, repr=False)
+
+    def as_known(self) -> tuple[np.ndarray, pd.Series]:
+        """Publication times and the values to carry from them, for date-by-date use.
+
+        With vintages, the real-time series (no revision before it was published); otherwise
+        each value from its known date.
+        """
+        if self.realtime is not None:
+            return self.realtime.index.to_numpy(dtype="datetime64[ns]"), self.realtime
+        return self.known_dates(), self.values
 
     def known_dates(self) -> np.ndarray:
         """The date each value became public (``datetime64[ns]``, one per value)."""
@@ -147,7 +160,13 @@ class DataRepository:
                 f"(it starts {loaded.first.date()})"
             )
         return LoadedSeries(
-            loaded.spec, loaded.values[mask], loaded.origin, loaded.detail, known[mask]
+            loaded.spec,
+            loaded.values[mask],
+            loaded.origin,
+            loaded.detail,
+            known[mask],
+            loaded.vintages,
+            loaded.realtime,
         )
 
     def load_many(
@@ -172,7 +191,9 @@ class DataRepository:
 
     def _with_vintages(self, loaded: LoadedSeries) -> LoadedSeries:
         """The stored series with ALFRED's vintages attached, when the store has them."""
-        if self.store is None or not self._store_metadata().get(loaded.spec.id, {}).get("vintages"):
+        meta = self._store_metadata().get(loaded.spec.id, {})
+        # A series the user imported (even under a catalog id) is not ALFRED's.
+        if self.store is None or not meta.get("vintages") or meta.get("origin") == "user":
             return loaded
         vintages = self.store.read_vintages(loaded.spec.id)
         if vintages is None:
@@ -232,29 +253,94 @@ class DataRepository:
 def _as_published(loaded: LoadedSeries, cutoff: pd.Timestamp | None) -> LoadedSeries:
     """The series as published on ``cutoff`` (``None``: the latest vintage), from its vintages.
 
-    Each observation takes the value of the vintage in effect on ``cutoff`` and is known from
-    its first vintage's ``realtime_start``. ALFRED's archive starts at some date: observations
-    already in its first vintage were published before it, on a day the archive does not
-    give, so they (and any value dated before the vintages cover) are known from the series'
-    release schedule instead, and before the archive starts take the first vintage's value.
+    ``values``: each observation as the vintage in effect on ``cutoff`` gives it, known from
+    its first vintage's ``realtime_start`` (for statistics estimated as of ``cutoff``).
+    ``realtime``: the series as it was seen date by date: at each publication (a first release
+    or a revision), the latest observation's value as published then, so nothing reported for
+    a date before ``cutoff`` uses a revision published after it.
+
+    ALFRED's archive starts at some date: observations already in its first vintage were
+    published before it, on a day the archive does not give, so they are known from the
+    series' release schedule, with the first vintage's value (the earliest on record). Values
+    the vintages do not cover (the bundled past, dates fetched later without a key) are known
+    from the release schedule too.
     """
     vintages = loaded.vintages
     assert vintages is not None
+    spec = loaded.spec
     archive_start = vintages["realtime_start"].min()
     when = vintages["realtime_end"].max() if cutoff is None else max(cutoff, archive_start)
     live = vintages[(vintages["realtime_start"] <= when) & (vintages["realtime_end"] >= when)]
     live = live.drop_duplicates("date", keep="last").set_index("date")
     first = vintages.groupby("date")["realtime_start"].min().loc[live.index]
     index = pd.DatetimeIndex(live.index).as_unit("ns")
-    from_rule = spec_known_dates(loaded.spec, index)
     published = first.to_numpy(dtype="datetime64[ns]")
-    known = np.where(published <= np.datetime64(archive_start, "ns"), from_rule, published)
-    early = loaded.values[loaded.values.index < vintages["date"].min()]
-    values = pd.concat([early, pd.Series(live["value"].to_numpy(dtype=float), index=index)]).rename(
-        loaded.values.name
-    )
+    archived = published <= np.datetime64(archive_start, "ns")
+    known = np.where(archived, spec_known_dates(spec, index), published)
+    covered = (vintages["date"].min(), vintages["date"].max())
+    early = loaded.values[loaded.values.index < covered[0]]
+    late = loaded.values[loaded.values.index > covered[1]]
+    values = pd.concat(
+        [early, pd.Series(live["value"].to_numpy(dtype=float), index=index), late]
+    ).rename(loaded.values.name)
     values.index = pd.DatetimeIndex(values.index, name=loaded.values.index.name).as_unit("ns")
     all_known = np.concatenate(
-        [spec_known_dates(loaded.spec, pd.DatetimeIndex(early.index)), known]
+        [
+            spec_known_dates(spec, pd.DatetimeIndex(early.index)),
+            known,
+            spec_known_dates(spec, pd.DatetimeIndex(late.index)),
+        ]
     ).astype("datetime64[ns]")
-    return LoadedSeries(loaded.spec, values, loaded.origin, loaded.detail, all_known, vintages)
+    realtime = _realtime(spec, vintages, early, late, archive_start, cutoff)
+    return LoadedSeries(spec, values, loaded.origin, loaded.detail, all_known, vintages, realtime)
+
+
+def _realtime(
+    spec: SeriesSpec,
+    vintages: pd.DataFrame,
+    early: pd.Series,
+    late: pd.Series,
+    archive_start: pd.Timestamp,
+    cutoff: pd.Timestamp | None,
+) -> pd.Series:
+    """The latest observation's value as published at each publication time, up to ``cutoff``."""
+    dates = pd.DatetimeIndex(vintages["date"]).as_unit("ns")
+    starts = vintages["realtime_start"].to_numpy(dtype="datetime64[ns]")
+    first_row = ~pd.Series(dates).duplicated().to_numpy()
+    archived = starts <= np.datetime64(archive_start, "ns")
+    # A first vintage at the archive's start: published on the schedule's day instead.
+    pub = np.where(archived & first_row, spec_known_dates(spec, dates), starts)
+    later_archived = archived & ~first_row  # other rows that claim the archive's first day
+    pub = np.where(later_archived, np.maximum(pub, starts), pub)
+    extra = pd.concat([early, late])
+    table = pd.DataFrame(
+        {
+            "pub": np.concatenate(
+                [pub, spec_known_dates(spec, pd.DatetimeIndex(extra.index))]
+            ).astype("datetime64[ns]"),
+            "obs": np.concatenate(
+                [dates.to_numpy(), pd.DatetimeIndex(extra.index).as_unit("ns").to_numpy()]
+            ),
+            "value": np.concatenate(
+                [vintages["value"].to_numpy(dtype=float), extra.to_numpy(dtype=float)]
+            ),
+        }
+    ).sort_values(["pub", "obs"], kind="stable")
+    if cutoff is not None:
+        table = table[table["pub"] <= np.datetime64(cutoff, "ns")]
+    current: dict[np.datetime64, float] = {}
+    latest: np.datetime64 | None = None
+    times: list[np.datetime64] = []
+    seen: list[float] = []
+    for when, group in table.groupby("pub", sort=True):
+        for obs, value in zip(group["obs"].to_numpy(), group["value"].to_numpy(), strict=True):
+            current[obs] = float(value)
+            latest = obs if latest is None or obs > latest else latest
+        assert latest is not None
+        value_now = current[latest]
+        if seen and seen[-1] == value_now and times:
+            continue  # a revision of an older observation: the latest value is unchanged
+        times.append(np.datetime64(pd.Timestamp(str(when)), "ns"))
+        seen.append(value_now)
+    index = pd.DatetimeIndex(times, name="published").as_unit("ns")
+    return pd.Series(seen, index=index, name=spec.id, dtype=float)

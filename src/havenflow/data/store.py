@@ -451,6 +451,10 @@ class Store:
                     con.execute(
                         "DELETE FROM observations WHERE list_contains(?, series_id)", [replaced]
                     )
+                    # A replaced series (a user's import under that id) is no longer ALFRED's.
+                    con.execute(
+                        "DELETE FROM vintages WHERE list_contains(?, series_id)", [replaced]
+                    )
                 # History is never overwritten: a value a new fetch revises moves to
                 # `revisions`, with the time it was superseded ("the store as it knew X").
                 con.execute(

@@ -261,6 +261,15 @@ def _parse_date_text(path: Path, text: pd.Series, column: str, word: str) -> pd.
         canonical = offsets.str.replace("Z", "+00:00").str.replace(
             r"^([+-]\d{2})(\d{2})$", r"\1:\2", regex=True
         )
+        hours = canonical.str.slice(1, 3).astype(int)
+        minutes = canonical.str.slice(4, 6).astype(int)
+        impossible = ((hours > 14) | (minutes > 59)).to_numpy()
+        if impossible.any():
+            i = int(np.flatnonzero(impossible)[0])
+            raise DataValidationError(
+                where.format(row=_row_label(word, i))
+                + f": {_name(text.iloc[i])} has no such time-zone offset"
+            )
         distinct = canonical.unique()
         if len(distinct) > 1:
             i = int(np.flatnonzero((canonical != distinct[0]).to_numpy())[0])
@@ -289,6 +298,12 @@ def _parse_date_text(path: Path, text: pd.Series, column: str, word: str) -> pd.
 
 
 def _parse_dates(path: Path, values: pd.Series, column: str, word: str) -> pd.DatetimeIndex:
+    missing = values.isna().to_numpy()
+    if missing.any():
+        i = int(np.flatnonzero(missing)[0])
+        raise DataValidationError(
+            f"{path}, {_row_label(word, i)}, column {_name(column)}: the date is missing"
+        )
     if pd.api.types.is_datetime64_any_dtype(values):
         parsed = pd.Series(pd.to_datetime(values))
         if getattr(parsed.dt, "tz", None) is not None:

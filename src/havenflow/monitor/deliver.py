@@ -44,7 +44,15 @@ __all__ = [
 
 
 class DeliveryError(HavenflowError):
-    """A channel did not acknowledge an alert (it stays pending for the next run)."""
+    """A channel did not acknowledge an alert (it stays pending for the next run).
+
+    ``channel_down``: the channel could not be reached at all (no connection, a deadline
+    passed), so the run stops using it; its other alerts wait for the next run.
+    """
+
+    def __init__(self, message: str, *, channel_down: bool = False) -> None:
+        super().__init__(message)
+        self.channel_down = channel_down
 
 
 class Channel(Protocol):
@@ -98,6 +106,8 @@ class WebhookChannel:
     attempts: int = 3
     backoff: float = 0.5
     timeout: float = 10.0
+    #: Wall-clock limit on one alert's delivery, tries and waits included.
+    deadline: float = 30.0
     sleep: Callable[[float], None] = time.sleep
     name: str = field(init=False)
 
@@ -117,24 +127,29 @@ class WebhookChannel:
             headers["X-Havenflow-Signature"] = signature(self.secret, body)
         client = self.client or httpx.Client(timeout=self.timeout)
         last = "no attempt"
+        down = False
+        started = time.monotonic()
         try:
             for attempt in range(1, self.attempts + 1):
                 try:
                     response = client.post(self.url, content=body, headers=headers)
                 except httpx.HTTPError as exc:
-                    last = f"{type(exc).__name__}: {exc}"
+                    last, down = f"{type(exc).__name__}: {exc}", True
                 else:
                     if response.is_success:
                         return
-                    last = f"HTTP {response.status_code}"
+                    last, down = f"HTTP {response.status_code}", False
                     if response.status_code < 500 and response.status_code != 429:
                         break  # the receiver refused it: another try now will not help
-                if attempt < self.attempts:
-                    self.sleep(self.backoff * 2 ** (attempt - 1))
+                wait = self.backoff * 2 ** (attempt - 1)
+                if attempt == self.attempts or time.monotonic() - started + wait > self.deadline:
+                    down = down or time.monotonic() - started + wait > self.deadline
+                    break
+                self.sleep(wait)
         finally:
             if self.client is None:
                 client.close()
-        raise DeliveryError(f"webhook {httpx.URL(self.url).host}: {last}")
+        raise DeliveryError(f"webhook {httpx.URL(self.url).host}: {last}", channel_down=down)
 
 
 def parse_smtp(text: str) -> tuple[str, int]:
@@ -185,7 +200,11 @@ class EmailChannel:
                         smtp.starttls()
                     smtp.login(user, os.environ.get("HAVENFLOW_SMTP_PASSWORD", ""))
                 smtp.send_message(message)
-        except (OSError, smtplib.SMTPException) as exc:
+        except (OSError, smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected) as exc:
+            raise DeliveryError(
+                f"email to {self.address} via {self.host}:{self.port}: {exc}", channel_down=True
+            ) from exc
+        except smtplib.SMTPException as exc:
             raise DeliveryError(
                 f"email to {self.address} via {self.host}:{self.port}: {exc}"
             ) from exc

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from havenflow.data.store import Store
 from havenflow.exceptions import DataValidationError, HavenflowError
 from havenflow.monitor.deliver import Channel, DeliveryError
 from havenflow.monitor.evaluate import evaluate, note_of, watch_asof, watched_triggers
-from havenflow.monitor.state import Alert, WatchStore
+from havenflow.monitor.state import MAX_ATTEMPTS, Alert, WatchStore
 
 __all__ = ["RunOutcome", "parse_every", "run_every", "run_watches"]
 
@@ -133,8 +134,17 @@ def run_watches(
             try:
                 channel.send(alert)
             except DeliveryError as exc:
-                watches.mark(alert["alert_key"], channel.name, sent=False, error=str(exc))
+                abandoned = watches.mark(
+                    alert["alert_key"], channel.name, sent=False, error=str(exc)
+                )
                 outcome.failed.setdefault(channel.name, []).append(str(exc))
+                if abandoned:
+                    outcome.notes.append(
+                        f"alert {alert['alert_key']} abandoned for {channel.name} after "
+                        f"{MAX_ATTEMPTS} failed deliveries ({exc})"
+                    )
+                if exc.channel_down:
+                    break  # unreachable: its other alerts wait for the next run
                 continue
             watches.mark(alert["alert_key"], channel.name, sent=True)
             outcome.delivered[channel.name] = outcome.delivered.get(channel.name, 0) + 1
@@ -174,7 +184,12 @@ def run_every(
     runs = 0
     try:
         while not stop.is_set():
-            once()
+            try:
+                once()
+            except HavenflowError as exc:
+                # A busy store or a bad day must not end the service: say so, try next time.
+                logger.error("run failed: %s; next run in %.0f s", exc, seconds)
+                sys.stderr.write(f"error: {exc} (the next run is in {seconds:.0f} s)\n")
             runs += 1
             if max_runs is not None and runs >= max_runs:
                 break

@@ -59,6 +59,10 @@ CREATE TABLE IF NOT EXISTS watch_deliveries (
 """
 
 
+#: Failed deliveries of one alert to one channel before it is abandoned (across runs).
+MAX_ATTEMPTS = 20
+
+
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
@@ -126,9 +130,11 @@ def alert_key(alert: Alert) -> str:
     change by the as-of date it was found for.
     """
     item = alert.claim or str(alert.evidence.get("trigger") or "")
-    parts = [alert.note, alert.kind, item, str(alert.previous), alert.current]
-    if alert.kind != "trigger":
-        parts.append(alert.asof)
+    if alert.kind == "trigger":
+        # An onset is one event whichever run finds it, and whatever that run saw before.
+        parts = [alert.note, alert.kind, item, alert.current]
+    else:
+        parts = [alert.note, alert.kind, item, str(alert.previous), alert.current, alert.asof]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
 
@@ -298,20 +304,33 @@ class WatchStore:
         frame = self._read_frame(
             "SELECT a.evidence AS doc, d.attempts FROM watch_deliveries AS d "
             "JOIN watch_alerts AS a USING (alert_key) "
-            "WHERE d.channel = ? AND d.status <> 'sent' ORDER BY a.created_at, a.alert_key",
+            "WHERE d.channel = ? AND d.status NOT IN ('sent', 'abandoned') "
+            "ORDER BY a.created_at, a.alert_key",
             [channel],
         )
         return [json.loads(r["doc"]) for r in frame.to_dict(orient="records")]
 
-    def mark(self, key: str, channel: str, *, sent: bool, error: str | None = None) -> None:
-        """Record one delivery attempt's outcome."""
+    def mark(self, key: str, channel: str, *, sent: bool, error: str | None = None) -> bool:
+        """Record one delivery attempt's outcome; return True if the alert is now abandoned.
+
+        A delivery refused :data:`MAX_ATTEMPTS` times is abandoned (kept in the log with its
+        last error, never retried): a receiver that rejects an alert forever must not make
+        every run try it forever.
+        """
+        status = "sent" if sent else "failed"
         with self._write() as con:
             self._ready(con)
             con.execute(
-                "UPDATE watch_deliveries SET status = ?, attempts = attempts + 1, "
+                "UPDATE watch_deliveries SET status = CASE WHEN ? = 'failed' AND "
+                "attempts + 1 >= ? THEN 'abandoned' ELSE ? END, attempts = attempts + 1, "
                 "last_error = ?, updated_at = ? WHERE alert_key = ? AND channel = ?",
-                ["sent" if sent else "failed", error, _now(), key, channel],
+                [status, MAX_ATTEMPTS, status, error, _now(), key, channel],
             )
+            row = con.execute(
+                "SELECT status FROM watch_deliveries WHERE alert_key = ? AND channel = ?",
+                [key, channel],
+            ).fetchone()
+        return bool(row and row[0] == "abandoned")
 
     def deliveries(self) -> pd.DataFrame:
         """Every delivery row (for ``watch list`` and the tests)."""

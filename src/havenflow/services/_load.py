@@ -21,6 +21,26 @@ if TYPE_CHECKING:
     pass
 
 
+def _placed(loaded: dict[str, Any], placement: str) -> tuple[dict[str, pd.Series], dict[str, Any]]:
+    """Each series and its publication times for :func:`align`.
+
+    Date by date (``known``), a series with ALFRED vintages is its real-time series (each
+    publication's latest value, no revision before it appeared); for statistics as of a date
+    (``observed``), the vintage of that date by observation date.
+    """
+    series: dict[str, pd.Series] = {}
+    known: dict[str, Any] = {}
+    for sid, item in loaded.items():
+        if placement == "known" and item.realtime is not None:
+            times, values = item.as_known()
+            series[sid], known[sid] = values, times
+        else:
+            series[sid] = item.values
+            if item.known is not None:
+                known[sid] = item.known
+    return series, known
+
+
 def _aligned_levels(
     repo: DataRepository,
     ids: list[str],
@@ -38,13 +58,14 @@ def _aligned_levels(
     """
     loaded = repo.load_many(ids, asof)
     specs = {k: v.spec for k, v in loaded.items()}
+    series, known = _placed(loaded, placement)
     levels = align(
-        {k: v.values for k, v in loaded.items()},
+        series,
         calendar,  # type: ignore[arg-type]
         specs=specs,
         end=pd.Timestamp(asof) if asof is not None else None,
         sessions=sessions,
-        known={k: v.known for k, v in loaded.items() if v.known is not None},
+        known=known,
         placement=placement,
     )
     return levels, specs, loaded
@@ -57,6 +78,7 @@ def aligned_moves(
     asof: str | pd.Timestamp | None = None,
     *,
     levels: bool = False,
+    placement: Literal["known", "observed"] = "observed",
 ) -> tuple[pd.DataFrame, dict[str, SeriesSpec]]:
     """Returns (or changes, for yields) of ``ids`` on one calendar, point-in-time.
 
@@ -72,6 +94,10 @@ def aligned_moves(
         Only values known on or before this date are used.
     levels
         Return aligned levels instead of moves (spurious correlation: warned about).
+    placement
+        ``observed`` (default) for statistics estimated as of ``asof``; ``known`` for
+        anything reported window by window or date by date (a rolling scan), so a window
+        ending on ``t`` uses only values published by ``t``.
 
     Returns
     -------
@@ -81,7 +107,7 @@ def aligned_moves(
     user_freq = check_freq(freq)
     # Co-movement statistics: each daily value on the day it describes (published by asof),
     # so a weekly release's moves do not pile onto its publication day and invent a lag.
-    frame, specs, _ = _aligned_levels(repo, ids, CALENDAR[user_freq], asof, placement="observed")
+    frame, specs, _ = _aligned_levels(repo, ids, CALENDAR[user_freq], asof, placement=placement)
     if levels:
         warnings.warn(
             "lead-lag on price levels: trending levels correlate at every lag (spurious "

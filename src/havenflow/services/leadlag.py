@@ -89,7 +89,17 @@ def run_leadlag(repo: DataRepository, req: LeadLagRequest) -> LeadLagResult:
         return _run_hy(repo, req)
     if req.method == "var":
         return _run_var(repo, req)
-    moves, _ = aligned_moves(repo, [req.leader, req.follower], freq, req.asof, levels=req.levels)
+    # A rolling scan reports window by window: each window only sees what was published by
+    # its end (known placement); one scan as of a date places values on the days they
+    # describe (observed).
+    moves, _ = aligned_moves(
+        repo,
+        [req.leader, req.follower],
+        freq,
+        req.asof,
+        levels=req.levels,
+        placement="known" if req.rolling else "observed",
+    )
     leader, follower = moves[req.leader], moves[req.follower]
     names = {"leader_name": req.leader, "follower_name": req.follower}
     if req.rolling:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -101,8 +101,8 @@ def _deflator(repo: DataRepository, asof: str | pd.Timestamp | None) -> pd.Serie
         cpi = repo.load("cpi", asof)
     except (UnknownSeriesError, InsufficientDataError):
         return None
-    known = cpi.known_dates()
-    return pd.Series(cpi.values.to_numpy(dtype=float), index=pd.DatetimeIndex(known)).sort_index()
+    known, values = cpi.as_known()
+    return pd.Series(values.to_numpy(dtype=float), index=pd.DatetimeIndex(known)).sort_index()
 
 
 def run_snapshot(
@@ -139,7 +139,12 @@ def run_divergence(
 
 
 def driver_moves(
-    repo: DataRepository, assets: list[str], freq: str = "D", asof: str | None = None
+    repo: DataRepository,
+    assets: list[str],
+    freq: str = "D",
+    asof: str | None = None,
+    *,
+    placement: Literal["known", "observed"] = "observed",
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Per-bar moves of ``assets`` and of the drivers, on one calendar, point-in-time.
 
@@ -154,9 +159,10 @@ def driver_moves(
     if user_freq == "M":
         raise DataValidationError("driver regressions run on D or W moves")
     ids = list(dict.fromkeys([*assets, *DRIVER_IDS.values(), "ust_2y", "fed_funds"]))
-    # A regression of daily moves: each value on the day it describes, published by asof.
+    # A regression of daily moves: each value on the day it describes, published by asof
+    # ("observed"); rolling betas, reported window by window, use "known" placement.
     levels, specs, loaded = _aligned_levels(
-        repo, ids, CALENDAR[user_freq], asof, placement="observed"
+        repo, ids, CALENDAR[user_freq], asof, placement=placement
     )
     moves = transform(levels, specs)
     policy, notes = _policy_rate(repo, levels["fed_funds"], loaded["fed_funds"].last, asof)
@@ -193,6 +199,7 @@ def _policy_rate(
             f"daily fed funds ends {daily_last.date()} and the monthly average is unavailable "
             f"({exc}): after it the policy rate is held at its last value"
         ]
+    # By month (the splice needs each value's month); FEDFUNDS' averages are not revised.
     known = monthly.known_dates()
     target = daily.index.to_numpy(dtype="datetime64[ns]")
     pos = np.searchsorted(known, target, side="right") - 1
@@ -250,11 +257,22 @@ def run_drivers(
     fits = {}
     for a in assets:
         sample = moves[(moves.index > est_start) & (moves.index <= end)].dropna(subset=[a])
-        fits[a] = DriverModel(sample, a, tuple(drivers), freq).fit(rolling_window=rolling_window)
+        fits[a] = DriverModel(sample, a, tuple(drivers), freq).fit()
     res = fits[asset]
+    # Rolling betas are reported window by window: each window ending on t uses only the
+    # values published by t (the dollar's H.10 week after its Monday), so they are fitted on
+    # the known-placement moves.
+    known_moves, _ = driver_moves(repo, assets, freq, asof, placement="known")
+    known_moves = known_moves.dropna(subset=[*drivers, asset])
+    known_sample = known_moves[(known_moves.index > est_start) & (known_moves.index <= end)]
+    rolling_fit = (
+        DriverModel(known_sample, asset, tuple(drivers), freq).fit(rolling_window=rolling_window)
+        if len(known_sample) > rolling_window
+        else None
+    )
     rolling_betas = None
-    if res.rolling_betas is not None:
-        rb = res.rolling_betas
+    if rolling_fit is not None and rolling_fit.rolling_betas is not None:
+        rb = rolling_fit.rolling_betas
         sample = rb.groupby(pd.DatetimeIndex(rb.index).to_period("M")).tail(1)
         rolling_betas = [
             {"date": pd.Timestamp(str(d)).date().isoformat()}

@@ -19,6 +19,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any
@@ -64,6 +65,8 @@ MAX_HEAVY = 2
 HEAVY_WAIT_S = 0.5
 #: The Retry-After of that 503, in seconds.
 RETRY_AFTER_S = 10
+#: How long a request waits for an identical computation already running, before its 503.
+WAITER_TIMEOUT_S = 120.0
 
 
 #: Entries kept apart for the dashboard's defaults (asked without a date).
@@ -146,7 +149,15 @@ class _Cache:
             if flight is None:
                 flight = self._flights[key] = Future()
         if not owner:
-            return flight.result()  # the first miss's value, or its exception re-raised
+            # The first miss's value, or its exception re-raised; a waiter does not wait
+            # forever on a computation stuck behind others (its thread is needed too).
+            try:
+                return flight.result(timeout=WAITER_TIMEOUT_S)
+            except FutureTimeout:
+                raise BusyError(
+                    f"busy: the same computation has been running for over "
+                    f"{WAITER_TIMEOUT_S:.0f} s; retry in {RETRY_AFTER_S} s"
+                ) from None
         if not self._slots.acquire(timeout=self._wait):
             busy = BusyError(
                 f"busy: {self._heavy} computations are already running; retry in {RETRY_AFTER_S} s"

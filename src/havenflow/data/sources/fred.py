@@ -140,6 +140,15 @@ class FredSource(HttpSource):
             )
             pages.append(frame)
             offset += rows
+            if self.vintages and rows == 0 and offset < count:
+                # A page cut short: stopping here would store part of the record as all of
+                # it (and the store replaces the window it covers).
+                raise RetryableSourceError(
+                    f"an empty page at offset {offset} of {count} rows",
+                    source=self.name,
+                    symbol=symbol,
+                    url=API_URL,
+                )
             if not self.vintages or rows == 0 or offset >= count:
                 break
         else:
