@@ -25,7 +25,7 @@ import typer
 from rich.logging import RichHandler
 
 from havenflow import __version__
-from havenflow.cli import events, leadlag, market, outlook, regime, report, serve
+from havenflow.cli import events, leadlag, market, network, outlook, regime, report, serve
 from havenflow.cli._common import (
     GlobalOptionsGroup,
     State,
@@ -53,6 +53,7 @@ app.add_typer(watch_app, name="watch")
 for command in (
     market.summary,
     leadlag.leadlag,
+    network.network,
     market.snapshot,
     market.divergence,
     market.drivers,

@@ -11,7 +11,36 @@ from typing import Any
 from havenflow.analytics.results import Result
 from havenflow.claims.charts import leadlag_chart, rolling_chart
 
-__all__ = ["chart_spec", "leadlag_chart", "result_figure", "rolling_chart"]
+__all__ = ["chart_spec", "leadlag_chart", "network_chart", "result_figure", "rolling_chart"]
+
+
+def network_chart(doc: dict[str, Any], title: str | None = None) -> dict[str, Any]:
+    """The ordered lead-lag matrix of a network document (``NetworkResult.to_dict()``).
+
+    Cell (row, column): +|correlation| where the row significantly leads the column, minus
+    that where it follows; assets ordered by group (leaders first), then by lead score.
+    """
+    scores = {s["id"]: s for s in doc["scores"]}
+    order = sorted(doc["assets"], key=lambda a: (scores[a]["cluster"], scores[a]["rank"]))
+    where = {a: i for i, a in enumerate(order)}
+    z = [[0.0] * len(order) for _ in order]
+    for p in doc["pairs"]:
+        if p["qvalue"] is None or p["qvalue"] > doc["alpha"] or p["lag"] == 0:
+            continue
+        i, j = where[p["leader"]], where[p["follower"]]
+        z[i][j] = abs(p["correlation"])
+        z[j][i] = -abs(p["correlation"])
+    return {
+        "kind": "leadlag_matrix",
+        "title": title
+        or (
+            f"Who leads whom: {len(order)} assets, lags up to {doc['max_lag']} {doc['lag_unit']} "
+            f"(row leads column: positive; q <= {doc['alpha']})"
+        ),
+        "assets": order,
+        "z": z,
+        "groups": [scores[a]["cluster"] for a in order],
+    }
 
 
 def chart_spec(result: Result) -> dict[str, Any]:
@@ -37,6 +66,8 @@ def chart_spec(result: Result) -> dict[str, Any]:
             "lower": [None for _ in doc["profile"]],
             "upper": [None for _ in doc["profile"]],
         }
+    if kind == "network":
+        return network_chart(doc)
     if kind == "xcorr-rolling":
         return rolling_chart(
             doc,

@@ -60,7 +60,18 @@ def figure(chart: dict[str, Any]) -> go.Figure:
     """One plotly figure from a chart spec of the report JSON."""
     kind = chart["kind"]
     fig = go.Figure()
-    if kind == "price_markers":
+    if kind == "leadlag_matrix":
+        fig.add_heatmap(
+            z=chart["z"],
+            x=chart["assets"],
+            y=chart["assets"],
+            colorscale="RdBu",
+            zmid=0,
+            colorbar={"title": "row leads +"},
+            hovertemplate="%{y} → %{x}: %{z:.3f}<extra></extra>",
+        )
+        fig.update_yaxes(autorange="reversed")
+    elif kind == "price_markers":
         fig.add_scatter(
             x=chart["dates"], y=chart["values"], name="close", line={"color": _COLORS["silver"]}
         )

@@ -69,6 +69,10 @@ RETRY_AFTER_S = 10
 WAITER_TIMEOUT_S = 120.0
 
 
+#: Bounds of a network request (each pair costs a scan): the command line takes more.
+MAX_NETWORK_ASSETS = 40
+MAX_NETWORK_LAG = 60
+
 #: Entries kept apart for the dashboard's defaults (asked without a date).
 PINNED = 16
 
@@ -462,6 +466,63 @@ def create_app(
     def watch_page(note: str | None = None) -> HTMLResponse:
         docs = watch_docs(note)
         html = env.get_template("watch.html.j2").render(watches=docs, version=__version__)
+        return html_page(html)
+
+    def network_for(ids: str, freq: str, max_lag: int, asof: str | None) -> dict[str, Any]:
+        """A network of at most MAX_NETWORK_ASSETS series, computed in this process."""
+        from havenflow.services.network import default_universe, run_network
+
+        if freq not in _FREQS:
+            raise InputError(f"freq must be one of {', '.join(_FREQS)}, got {freq!r}")
+        if not 1 <= max_lag <= MAX_NETWORK_LAG:
+            raise InputError(f"max_lag must be between 1 and {MAX_NETWORK_LAG}, got {max_lag}")
+        if len(ids) > 2000:
+            raise InputError("ids: at most 2000 characters")
+        chosen = [_series_id(i.strip(), "ids") for i in ids.split(",") if i.strip()]
+        if len(chosen) > MAX_NETWORK_ASSETS:
+            raise InputError(
+                f"at most {MAX_NETWORK_ASSETS} series per request, got {len(chosen)} "
+                "(use `havenflow network` on a Dask cluster for more)"
+            )
+
+        def compute(r: DataRepository) -> dict[str, Any]:
+            universe = chosen or default_universe(r, asof)
+            return run_network(
+                r, universe, freq=freq, max_lag=max_lag, asof=asof, scheduler="sync"
+            ).to_dict()
+
+        key = (",".join(chosen), freq, max_lag, asof)
+        return dict(cached("network", key, compute, pin=asof is None and not chosen))
+
+    @app.get(
+        "/api/network",
+        summary="Lead-lag network of a universe (every pair; positive lag = leader first)",
+        response_model=models.Network,
+    )
+    def api_network(
+        ids: str = "", freq: str = "D", max_lag: int = 20, asof: str | None = None
+    ) -> dict[str, Any]:
+        return network_for(ids, freq, max_lag, _date(asof))
+
+    @app.get("/network", response_class=HTMLResponse, summary="The lead-lag network page")
+    def network_page(
+        ids: str = "", freq: str = "D", max_lag: int = 20, asof: str | None = None
+    ) -> HTMLResponse:
+        from havenflow.report.figures import network_chart
+        from havenflow.report.render import figure
+
+        when = _date(asof)
+        doc = network_for(ids, freq, max_lag, when)
+        chart = figure(network_chart(doc)).to_html(
+            full_html=False, include_plotlyjs=False, div_id="network-chart"
+        )
+        html = env.get_template("network.html.j2").render(
+            doc=doc,
+            chart=chart,
+            form={"ids": ids, "freq": freq, "max_lag": max_lag, "asof": when or ""},
+            pairs=sorted(doc["pairs"], key=lambda p: (p["qvalue"] or 1.0, p["pvalue"] or 1.0))[:20],
+            version=__version__,
+        )
         return html_page(html)
 
     @app.get("/timeline", response_class=HTMLResponse, summary="The verdict timeline page")

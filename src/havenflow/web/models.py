@@ -445,3 +445,55 @@ class Watch(_Doc):
     triggers: list[str] = Field(description="Triggers watched besides the note's own.")
     runs: list[WatchRun] = Field(description="Runs in date order.")
     alerts: list[WatchAlert] = Field(description="Alerts, newest first (at most 200).")
+
+
+class NetworkPair(_Doc):
+    """One pair of a lead-lag network, the leader first."""
+
+    leader: str = Field(description="The series that moves first (or the first of a lag-0 pair).")
+    follower: str = Field(description="The other series.")
+    lag: int = Field(description="Best lag in bars (>= 0; 0: contemporaneous, no leader).")
+    correlation: float | None = Field(description="Correlation at that lag.")
+    stat: float | None = Field(description="Max |t| over the scanned lags.")
+    pvalue: float | None = Field(description="Scan-adjusted p-value (sign-flip null).")
+    qvalue: float | None = Field(description="Benjamini-Hochberg q-value across all pairs.")
+
+
+class NetworkScore(_Doc):
+    """One asset's place in the network."""
+
+    id: str = Field(description="Series id.")
+    score: float = Field(description="(Significant pairs led - followed) / (N - 1), -1..1.")
+    rank: int = Field(description="1: the strongest leader.")
+    leads: int = Field(description="Significant pairs it leads.")
+    follows: int = Field(description="Significant pairs it follows.")
+    cluster: int = Field(description="Its group (0: the leading group).")
+
+
+class NetworkCluster(_Doc):
+    """A group of the Hermitian clustering."""
+
+    cluster: int = Field(description="Group number, leaders first.")
+    members: list[str] = Field(description="Its series.")
+    flow: dict[str, float] = Field(description="Net flow to each other group (positive: leads).")
+
+
+class Network(_Versioned):
+    """A lead-lag network over a universe (``havenflow network``)."""
+
+    assets: list[str] = Field(description="The universe.")
+    lag_unit: str = Field(description="Unit of every lag.")
+    lag_convention: str = Field(description="Sign convention of lags.")
+    nobs: int = Field(description="Bars in the common sample.")
+    max_lag: int = Field(description="Lags scanned: -max_lag..max_lag.")
+    replicates: int = Field(description="Sign-flip draws per pair.")
+    seed: int | None = Field(description="Seed of the draws.")
+    alpha: float = Field(description="BH level of 'significant'.")
+    scheduler: str = Field(description="Where it ran (sync, local, tcp://...).")
+    cluster_mode: str = Field(
+        description="flow: leader and follower groups; groups: one per leader and its followers."
+    )
+    null_hypothesis: str = Field(description="What each pair's test rejects.")
+    pairs: list[NetworkPair] = Field(description="Every pair, leader first.")
+    scores: list[NetworkScore] = Field(description="Every asset's lead score and group.")
+    clusters: list[NetworkCluster] = Field(description="Groups, leaders first.")
