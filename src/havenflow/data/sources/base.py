@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import json
 import logging
 import random
 import re
@@ -10,7 +11,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx
 import numpy as np
@@ -212,6 +213,20 @@ class HttpSource:
             status=status,
         )
 
+    def _json(self, response: httpx.Response, symbol: str) -> Any:
+        """The body as JSON: an HTML page is refused, a cut-off body retried."""
+        if looks_like_html(response):
+            raise self._error("served an HTML page instead of JSON", symbol, response.url)
+        try:
+            return json.loads(response.text)
+        except json.JSONDecodeError as exc:
+            raise RetryableSourceError(
+                f"truncated or invalid JSON body ({exc.msg} at {exc.pos})",
+                source=self.name,
+                symbol=symbol,
+                url=str(response.url),
+            ) from exc
+
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return min(retry_after, self.policy.max_delay)
@@ -363,15 +378,9 @@ class HttpSource:
                         raise httpx.ReadTimeout(
                             f"the body took more than {self.policy.deadline:g} s"
                         )
-                # The body is already decoded: the copy must not claim an encoding.
-                headers = [
-                    (k, v)
-                    for k, v in response.headers.multi_items()
-                    if k.lower() not in {"content-encoding", "content-length", "transfer-encoding"}
-                ]
                 return httpx.Response(
                     response.status_code,
-                    headers=headers,
+                    headers=decoded_headers(response.headers),
                     content=bytes(body),
                     request=response.request,
                 )
@@ -403,6 +412,15 @@ class HttpSource:
                 url,
             )
         return frame
+
+
+def decoded_headers(headers: httpx.Headers | Any) -> list[tuple[str, str]]:
+    """Headers of a body already decoded: no encoding, length or transfer coding claimed."""
+    return [
+        (k, v)
+        for k, v in headers.multi_items()
+        if k.lower() not in {"content-encoding", "content-length", "transfer-encoding"}
+    ]
 
 
 def _short_body(response: httpx.Response) -> str:

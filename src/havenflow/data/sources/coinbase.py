@@ -6,7 +6,6 @@ volume]``; longer ranges are paged. Days are UTC days; today's unfinished candle
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -16,10 +15,8 @@ import pandas as pd
 
 from havenflow.data.sources.base import (
     HttpSource,
-    RetryableSourceError,
     clip_dates,
     frame_from_pairs,
-    looks_like_html,
 )
 
 __all__ = ["CoinbaseSource"]
@@ -62,17 +59,7 @@ class CoinbaseSource(HttpSource):
         return clip_dates(frame.reset_index(drop=True), start, end)
 
     def _parse(self, response: httpx.Response, symbol: str) -> pd.DataFrame:
-        if looks_like_html(response):
-            raise self._error("served an HTML page instead of JSON", symbol, response.url)
-        try:
-            payload = json.loads(response.text)
-        except json.JSONDecodeError as exc:
-            raise RetryableSourceError(
-                f"truncated or invalid JSON body ({exc.msg} at {exc.pos})",
-                source=self.name,
-                symbol=symbol,
-                url=str(response.url),
-            ) from exc
+        payload = self._json(response, symbol)
         if isinstance(payload, dict):
             raise self._error(
                 f"unknown product or refused request: {payload.get('message', payload)}",

@@ -11,7 +11,6 @@ store can answer "as published on date X". Missing observations (FRED writes ``.
 from __future__ import annotations
 
 import io
-import json
 import os
 from dataclasses import dataclass
 from datetime import date
@@ -165,17 +164,7 @@ class FredSource(HttpSource):
 
         With vintages, the frame has ``realtime_start`` and ``realtime_end`` columns too.
         """
-        if looks_like_html(response):
-            raise self._error("served an HTML page instead of JSON", symbol, response.url)
-        try:
-            payload = json.loads(response.text)
-        except json.JSONDecodeError as exc:
-            raise RetryableSourceError(
-                f"truncated or invalid JSON body ({exc.msg} at {exc.pos})",
-                source=self.name,
-                symbol=symbol,
-                url=str(response.url),
-            ) from exc
+        payload = self._json(response, symbol)
         if not isinstance(payload, dict) or "observations" not in payload:
             raise self._error("unexpected JSON: no 'observations' field", symbol, response.url)
         rows = payload["observations"]

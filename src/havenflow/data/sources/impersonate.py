@@ -95,15 +95,12 @@ class BrowserTransport(httpx.BaseTransport):
             raise httpx.ConnectError(text, request=request) from exc
         except curl_errors.RequestException as exc:
             raise httpx.TransportError(f"curl: {exc}") from exc
-        # curl has already decoded the body: the copy must not claim an encoding or a length.
-        out_headers = [
-            (k, v)
-            for k, v in response.headers.multi_items()
-            if k.lower() not in {"content-encoding", "content-length", "transfer-encoding"}
-        ]
+        from havenflow.data.sources.base import decoded_headers
+
+        # curl has already decoded the body.
         return httpx.Response(
             response.status_code,
-            headers=out_headers,
+            headers=decoded_headers(response.headers),
             stream=_CurlStream(response),
             request=request,
         )
