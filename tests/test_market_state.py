@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -269,11 +270,24 @@ def test_safe_haven_verdicts_on_known_truths() -> None:
     )
     risky = pd.Series(1.2 * eq + 0.005 * rng.standard_normal(n), index=idx)
     h = SafeHavenRegression(haven, eq, "haven", "eq").fit()
-    assert h["safe_haven"][0]["verdict"] == "strong"
-    assert h["safe_haven"][0]["total_slope"] == pytest.approx(-0.6, abs=0.1)
+    assert h.tail(0.10).verdict == "strong"
+    assert h.tail(0.10).total_slope == pytest.approx(-0.6, abs=0.1)
+    assert h.tail(0.10).pvalue < 0.05
     r = SafeHavenRegression(risky, eq, "risky", "eq").fit()
-    assert r["hedge"]["verdict"] == "no"
-    assert all(t["verdict"] == "no" for t in r["safe_haven"])
+    assert r.hedge.verdict == "no"
+    assert r.hedge.pvalue > 0.95  # one-sided against a negative slope
+    assert all(t.verdict == "no" for t in r.safe_haven)
+    # The contract: read-only fields, JSON from the fields, a table, a summary naming both.
+    doc = r.to_dict()
+    assert doc["kind"] == "safe_haven_regression"
+    assert doc["hedge"]["verdict"] == "no"
+    assert [t["quantile"] for t in doc["safe_haven"]] == [0.10, 0.05, 0.01]
+    assert list(r.to_frame()["verdict"]) == ["no"] * 4
+    assert "risky on eq" in str(r.summary())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r.nobs = 3  # type: ignore[misc]
+    with pytest.raises(DataValidationError, match=r"no safe-haven test at the 0\.2 tail"):
+        r.tail(0.2)
     with pytest.raises(InsufficientDataError, match="at least 250"):
         SafeHavenRegression(risky[:100], eq[:100]).fit()
     with pytest.raises(DataValidationError, match="constant"):

@@ -177,3 +177,30 @@ def test_timeline_from_python(tmp_path: Path) -> None:
     one = hf.check(note, asof="2025-03-31", sensitivity=False, hindsight=False)
     assert out["timeline"][0]["verdicts"] == {"G": one["claims"][0]["verdict"]}
     assert "hindsight" not in one
+
+
+def test_safe_haven_and_regime_from_pandas(home: Path) -> None:
+    from havenflow.data.repository import DataRepository
+    from havenflow.services import PHASE_SERIES, run_regime, run_safehaven
+
+    df = hf.load(["gold", "sp500"], asof="2026-01-23", freq="B")
+    sh = hf.safe_haven(df.gold, df.sp500)
+    same = next(r for r in run_safehaven(DataRepository(), "2026-01-23").regressions)
+    assert same.asset == "gold"
+    # The same regression as the command line's (same days, same slopes, same errors).
+    assert sh.nobs == same.nobs
+    assert sh.hedge.slope == pytest.approx(same.hedge.slope, rel=1e-12)
+    assert sh.tail(0.05).std_err == pytest.approx(same.tail(0.05).std_err, rel=1e-12)
+    doc = sh.to_dict()
+    assert doc["kind"] == "safe_haven_regression"
+    assert [t["quantile"] for t in doc["safe_haven"]] == [0.10, 0.05, 0.01]
+    assert "gold" in sh.summary().text
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        sh.nobs = 1  # type: ignore[misc]
+
+    levels = hf.load(list(PHASE_SERIES), asof="2019-12-31", freq="B")
+    reg = hf.regime(levels)
+    cli = run_regime(DataRepository(), "2019-12-31").markov
+    assert cli is not None
+    assert reg.to_dict()["kind"] == cli.to_dict()["kind"]
+    pd.testing.assert_frame_equal(reg.probabilities, cli.probabilities)

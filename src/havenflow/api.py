@@ -40,7 +40,8 @@ if TYPE_CHECKING:
     from havenflow.analytics.leadlag.var import VARLeadLagResult
     from havenflow.analytics.outlook import OutlookResult
     from havenflow.analytics.performance import Snapshot
-    from havenflow.analytics.regime import PhaseResult
+    from havenflow.analytics.regime import MarkovPhaseResult, PhaseResult
+    from havenflow.analytics.safehaven import SafeHavenResult
     from havenflow.catalog import SeriesSpec
     from havenflow.data.repository import DataRepository
 
@@ -54,7 +55,9 @@ __all__ = [
     "load",
     "outlook",
     "phases",
+    "regime",
     "rolling_leadlag",
+    "safe_haven",
     "snapshot",
     "timeline",
     "var",
@@ -335,6 +338,46 @@ def phases(levels: pd.DataFrame) -> PhaseResult:
     from havenflow.analytics.regime import PhaseClassifier
 
     return PhaseClassifier(levels).fit()
+
+
+def regime(
+    levels: pd.DataFrame,
+    *,
+    window: int = 63,
+    confirm: int = 21,
+    min_weeks: int = 104,
+    seed: int | None = 0,
+) -> MarkovPhaseResult:
+    """Point-in-time Markov-switching phases: weekly filtered probabilities of each phase.
+
+    The HMM is re-estimated at every month end on the weeks known then and filters the next
+    month, so no week's probability uses later data or parameters. ``levels`` as for
+    :func:`phases` (``load(havenflow.services.PHASE_SERIES)``); ``window`` and ``confirm``
+    set the indicators and the rules' phase (one of the EM's starts); ``seed`` the EM jitter.
+    """
+    from havenflow.analytics.regime import MarkovPhaseModel, PhaseClassifier, PhaseSpec
+
+    rules = PhaseClassifier(levels, PhaseSpec(window=window, confirm=confirm)).fit()
+    return MarkovPhaseModel(rules.indicators, rules.phase, min_weeks).fit(seed=seed)
+
+
+def safe_haven(
+    asset: pd.Series,
+    equity: pd.Series,
+    *,
+    input: Input = "levels",
+    hac_lags: int | None = None,
+) -> SafeHavenResult:
+    """Baur-McDermott hedge and safe-haven test of ``asset`` against ``equity``.
+
+    Both series on one trading-day calendar (``load([...], freq="B")``), prices by default
+    (``input="levels"``: turned into log returns) or per-bar log returns (``input="moves"``).
+    Slopes on all days and on the equity market's worst 10/5/1% days, Newey-West errors.
+    """
+    from havenflow.analytics.safehaven import SafeHavenRegression
+
+    a, m = _moves(asset, "asset", input), _moves(equity, "equity", input)
+    return SafeHavenRegression(a, m, str(a.name), str(m.name)).fit(hac_lags=hac_lags)
 
 
 def events(

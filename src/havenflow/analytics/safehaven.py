@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -23,11 +23,15 @@ from scipy import stats
 
 from havenflow.analytics.drivers import newey_west_lags
 from havenflow.analytics.resample import stationary_bootstrap_indices
+from havenflow.analytics.results import Result
 from havenflow.exceptions import DataValidationError, InsufficientDataError
 
 __all__ = [
     "FearGauge",
+    "HedgeTest",
     "SafeHavenRegression",
+    "SafeHavenResult",
+    "TailTest",
     "conditional_correlation",
     "fear_gauge",
     "stress_days",
@@ -45,6 +49,94 @@ def _verdict(slope: float, pvalue_one_sided_negative: float, pvalue_positive: fl
 
 
 @dataclass(frozen=True)
+class HedgeTest:
+    """The all-days slope of the asset on equities (``b0``): is it a hedge."""
+
+    slope: float
+    std_err: float
+    pvalue: float
+    verdict: str
+
+
+@dataclass(frozen=True)
+class TailTest:
+    """The total slope on the equity market's worst ``quantile`` days: a safe haven there."""
+
+    quantile: float
+    threshold: float
+    n_days: int
+    total_slope: float
+    std_err: float
+    pvalue: float
+    verdict: str
+
+
+@dataclass(frozen=True)
+class SafeHavenResult(Result):
+    """Baur-McDermott hedge and safe-haven slopes of one asset on equities.
+
+    ``pvalue`` of each test is one-sided, against the alternative that the slope is below zero
+    (the asset rises, or falls less, when equities fall); ``verdict`` applies the rule in
+    ``verdict_rule``. Returns are per-bar log returns.
+    """
+
+    kind: ClassVar[str] = "safe_haven_regression"
+
+    asset: str
+    equity: str
+    start: str
+    end: str
+    nobs: int
+    cov_type: str
+    verdict_rule: str
+    hedge: HedgeTest
+    safe_haven: tuple[TailTest, ...]
+
+    def tail(self, quantile: float) -> TailTest:
+        """The test on the worst ``quantile`` of equity days (0.10, 0.05 or 0.01)."""
+        for t in self.safe_haven:
+            if abs(t.quantile - quantile) < 1e-12:
+                return t
+        raise DataValidationError(
+            f"no safe-haven test at the {quantile:g} tail; the tails are "
+            + ", ".join(f"{t.quantile:g}" for t in self.safe_haven)
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row for the hedge test and one per tail: slope, error, p-value, verdict."""
+        rows = [
+            {
+                "test": "hedge (all days)",
+                "slope": self.hedge.slope,
+                "std_err": self.hedge.std_err,
+                "pvalue": self.hedge.pvalue,
+                "n_days": self.nobs,
+                "verdict": self.hedge.verdict,
+            }
+        ]
+        rows += [
+            {
+                "test": f"safe haven (worst {t.quantile:.0%} days)",
+                "slope": t.total_slope,
+                "std_err": t.std_err,
+                "pvalue": t.pvalue,
+                "n_days": t.n_days,
+                "verdict": t.verdict,
+            }
+            for t in self.safe_haven
+        ]
+        return pd.DataFrame(rows).set_index("test")
+
+    def _summary_text(self) -> str:
+        tails = ", ".join(f"{t.quantile:.0%} tail {t.verdict}" for t in self.safe_haven)
+        return (
+            f"{self.asset} on {self.equity}, {self.start}..{self.end} ({self.nobs} days, "
+            f"{self.cov_type}): hedge {self.hedge.verdict} (slope {self.hedge.slope:+.3f}); "
+            f"safe haven: {tails}. One-sided p-values against a slope below zero."
+        )
+
+
+@dataclass(frozen=True)
 class SafeHavenRegression:
     """Baur-McDermott hedge and safe-haven regression of an asset on equities.
 
@@ -59,8 +151,8 @@ class SafeHavenRegression:
     asset_name: str = "asset"
     equity_name: str = "equity"
 
-    def fit(self, *, hac_lags: int | None = None) -> dict[str, Any]:
-        """Fit and return the coefficients and verdicts (JSON-ready)."""
+    def fit(self, *, hac_lags: int | None = None) -> SafeHavenResult:
+        """Fit the regression (Newey-West errors, ``hac_lags`` or the usual rule of thumb)."""
         data = pd.concat({"r": self.asset, "m": self.equity}, axis=1, join="inner").dropna()
         if len(data) < 250:
             raise InsufficientDataError(
@@ -82,11 +174,12 @@ class SafeHavenRegression:
         cov = fit.cov_params()
         b0 = float(fit.params["equity"])
         z0 = b0 / float(fit.bse["equity"])
-        hedge = {
-            "slope": b0,
-            "std_err": float(fit.bse["equity"]),
-            "verdict": _verdict(b0, float(stats.norm.cdf(z0)), float(stats.norm.sf(z0))),
-        }
+        hedge = HedgeTest(
+            slope=b0,
+            std_err=float(fit.bse["equity"]),
+            pvalue=float(stats.norm.cdf(z0)),
+            verdict=_verdict(b0, float(stats.norm.cdf(z0)), float(stats.norm.sf(z0))),
+        )
         tails = []
         names = ["equity"]
         for q in TAILS:
@@ -96,27 +189,28 @@ class SafeHavenRegression:
             se = float(np.sqrt(w @ cov.to_numpy() @ w))
             zq = slope / se
             tails.append(
-                {
-                    "quantile": q,
-                    "threshold": thresholds[q],
-                    "n_days": int((m <= thresholds[q]).sum()),
-                    "total_slope": slope,
-                    "std_err": se,
-                    "verdict": _verdict(slope, float(stats.norm.cdf(zq)), float(stats.norm.sf(zq))),
-                }
+                TailTest(
+                    quantile=q,
+                    threshold=thresholds[q],
+                    n_days=int((m <= thresholds[q]).sum()),
+                    total_slope=slope,
+                    std_err=se,
+                    pvalue=float(stats.norm.cdf(zq)),
+                    verdict=_verdict(slope, float(stats.norm.cdf(zq)), float(stats.norm.sf(zq))),
+                )
             )
-        return {
-            "asset": self.asset_name,
-            "equity": self.equity_name,
-            "start": pd.Timestamp(data.index[0]).date().isoformat(),
-            "end": pd.Timestamp(data.index[-1]).date().isoformat(),
-            "nobs": len(data),
-            "cov_type": f"HAC (Newey-West, {lags} lags)",
-            "verdict_rule": "strong: slope significantly < 0 (5%, one-sided); weak: not "
+        return SafeHavenResult(
+            asset=self.asset_name,
+            equity=self.equity_name,
+            start=pd.Timestamp(data.index[0]).date().isoformat(),
+            end=pd.Timestamp(data.index[-1]).date().isoformat(),
+            nobs=len(data),
+            cov_type=f"HAC (Newey-West, {lags} lags)",
+            verdict_rule="strong: slope significantly < 0 (5%, one-sided); weak: not "
             "significantly > 0; no: significantly > 0",
-            "hedge": hedge,
-            "safe_haven": tails,
-        }
+            hedge=hedge,
+            safe_haven=tuple(tails),
+        )
 
 
 @dataclass(frozen=True)

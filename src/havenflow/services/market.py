@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from havenflow.analytics.divergence import DivergenceResult
     from havenflow.analytics.drivers import DriverResult
     from havenflow.analytics.performance import Snapshot
+    from havenflow.analytics.safehaven import SafeHavenResult
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ class SafeHavenOutcome(Result):
 
     asof: str
     stress_definition: str
-    regressions: list[dict[str, Any]]
+    regressions: list[SafeHavenResult]
     conditional_correlation: dict[str, Any]
 
     def to_frame(self) -> pd.DataFrame:
@@ -79,9 +80,9 @@ class SafeHavenOutcome(Result):
         return pd.DataFrame(
             [
                 {
-                    "asset": r["asset"],
-                    "hedge_slope": r["hedge"]["slope"],
-                    "hedge": r["hedge"]["verdict"],
+                    "asset": r.asset,
+                    "hedge_slope": r.hedge.slope,
+                    "hedge": r.hedge.verdict,
                 }
                 for r in self.regressions
             ]
@@ -89,7 +90,7 @@ class SafeHavenOutcome(Result):
 
     def _summary_text(self) -> str:
         return f"Hedge / safe-haven tests against the S&P 500 as of {self.asof}; " + ", ".join(
-            f"{r['asset']} {r['hedge']['verdict']}" for r in self.regressions
+            f"{r.asset} {r.hedge.verdict}" for r in self.regressions
         )
 
 
