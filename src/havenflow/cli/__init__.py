@@ -25,7 +25,7 @@ import typer
 from rich.logging import RichHandler
 
 from havenflow import __version__
-from havenflow.cli import events, leadlag, market, network, outlook, regime, report, serve
+from havenflow.cli import backtest, events, leadlag, market, network, outlook, regime, report, serve
 from havenflow.cli._common import (
     GlobalOptionsGroup,
     State,
@@ -61,6 +61,7 @@ for command in (
     events.events,
     regime.regime,
     outlook.outlook,
+    backtest.backtest,
     report.check,
     report.report,
     report.kinds,
