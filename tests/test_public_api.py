@@ -204,3 +204,25 @@ def test_safe_haven_and_regime_from_pandas(home: Path) -> None:
     assert cli is not None
     assert reg.to_dict()["kind"] == cli.to_dict()["kind"]
     pd.testing.assert_frame_equal(reg.probabilities, cli.probabilities)
+
+
+def test_backtest_from_python(home: Path, tmp_path: Path) -> None:
+    out = hf.backtest(
+        "buy_and_hold",
+        asset="gold",
+        start="2020-01-01",
+        end="2024-12-31",
+        replicates=99,
+        benchmarks=False,
+    )
+    assert out.strategy.name == "buy and hold gold"
+    assert out.to_dict()["metrics"]["max_drawdown"] < 0
+    assert len(out.plot().data) == 1
+    f = tmp_path / "s.toml"
+    f.write_text('[strategy]\nkind = "weights"\nweights = { gold = 0.5, sp500 = 0.5 }\n')
+    mixed = hf.backtest(
+        file=f, start="2020-01-01", end="2024-12-31", rebalance="M", replicates=99, benchmarks=False
+    )
+    assert mixed.strategy.turnover > 0.1  # monthly rebalancing trades
+    with pytest.raises(DataValidationError, match="strategy name or a file"):
+        hf.backtest(None)

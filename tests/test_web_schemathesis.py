@@ -1,8 +1,8 @@
 """Schemathesis against the dashboard's own ``/openapi.json``: no response is ever a 5xx.
 
 Every operation of the schema gets generated requests (valid and invalid parameters alike).
-The fast run (``make test``) replaces the five heavy computations (report, lead-lag, event
-study, timeline, network) by stubs that refuse cleanly once every check before them has passed, so the
+The fast run (``make test``) replaces the six heavy computations (report, lead-lag, event
+study, timeline, network, backtest) by stubs that refuse cleanly once every check before them has passed, so the
 parsing and validation layers are what is fuzzed; the slow run (``pytest -m slow``) computes
 everything for real on the bundled data, with fewer examples.
 """
@@ -34,6 +34,7 @@ def _refuse(*args: Any, **kwargs: Any) -> Any:
 @pytest.fixture
 def stubbed(monkeypatch: pytest.MonkeyPatch) -> None:
     import havenflow.claims.timeline
+    import havenflow.services.backtest
     import havenflow.services.network
 
     monkeypatch.setattr(report_package, "build_report", _refuse)
@@ -41,6 +42,7 @@ def stubbed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(services, "run_events", _refuse)
     monkeypatch.setattr(havenflow.claims.timeline, "verdict_timeline", _refuse)
     monkeypatch.setattr(havenflow.services.network, "run_network", _refuse)
+    monkeypatch.setattr(havenflow.services.backtest, "run_backtest", _refuse)
 
 
 def _no_server_error(case: Any, timeout: float = 10.0) -> None:

@@ -11,6 +11,7 @@ the estimators are imported when a function first needs them.
 from __future__ import annotations
 
 from havenflow.api import (
+    backtest,
     check,
     divergence,
     drivers,
@@ -46,6 +47,7 @@ __all__ = [
     "StoreError",
     "UnknownSeriesError",
     "__version__",
+    "backtest",
     "check",
     "divergence",
     "drivers",

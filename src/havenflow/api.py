@@ -44,8 +44,10 @@ if TYPE_CHECKING:
     from havenflow.analytics.safehaven import SafeHavenResult
     from havenflow.catalog import SeriesSpec
     from havenflow.data.repository import DataRepository
+    from havenflow.services.backtest import BacktestOutcome
 
 __all__ = [
+    "backtest",
     "check",
     "divergence",
     "drivers",
@@ -338,6 +340,56 @@ def phases(levels: pd.DataFrame) -> PhaseResult:
     from havenflow.analytics.regime import PhaseClassifier
 
     return PhaseClassifier(levels).fit()
+
+
+def backtest(
+    strategy: str | None = "phase_rotation",
+    *,
+    file: str | Path | None = None,
+    asset: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    cost_bps: float = 0.0,
+    slippage_bps: float = 0.0,
+    rebalance: Literal["D", "W", "M"] | None = None,
+    benchmarks: bool = True,
+    search: bool = True,
+    replicates: int = 999,
+    seed: int | None = 0,
+    data: Sequence[str | Path] = (),
+    store: str | Path | None = None,
+) -> BacktestOutcome:
+    """Backtest a built-in strategy (or a TOML ``file``) against the benchmarks.
+
+    The same as ``havenflow backtest``: decisions at a close trade at each asset's next
+    session, costs in basis points per unit traded, metrics on each strategy's own
+    calendar, and for a strategy with a sweep the deflated Sharpe ratio, PBO and a
+    walk-forward choice. See ``docs/backtest.md``.
+    """
+    from dataclasses import replace
+
+    from havenflow.services.backtest import builtin_strategy, load_strategy_file, run_backtest
+
+    if file is not None:  # a file wins over the default name
+        cfg = load_strategy_file(file)
+        if rebalance is not None:
+            cfg = replace(cfg, rebalance=rebalance)
+    elif strategy is None:
+        raise DataValidationError("give a strategy name or a file")
+    else:
+        cfg = builtin_strategy(strategy, asset, rebalance)
+    return run_backtest(
+        _repository(data, store),
+        cfg,
+        start=start,
+        end=end,
+        cost_bps=cost_bps,
+        slippage_bps=slippage_bps,
+        benchmarks=benchmarks,
+        search=search,
+        replicates=replicates,
+        seed=seed,
+    )
 
 
 def regime(

@@ -43,6 +43,53 @@ def network_chart(doc: dict[str, Any], title: str | None = None) -> dict[str, An
     }
 
 
+def backtest_charts(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Equity curves, drawdowns and rolling Sharpe ratios of a backtest and its benchmarks.
+
+    ``doc`` is ``BacktestOutcome.to_dict()`` (or one ``BacktestResult.to_dict()``); every
+    number drawn is in it.
+    """
+    runs = [doc["strategy"]] if "strategy" in doc else [doc]
+    runs += list(doc.get("benchmarks") or [])
+    sweep = doc.get("sweep") or {}
+    if sweep.get("walk_forward"):
+        runs.append(sweep["walk_forward"])
+
+    def lines(key: str) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": r["name"],
+                "dates": [e["date"] for e in r["equity"]],
+                "values": [e[key] for e in r["equity"]],
+            }
+            for r in runs
+        ]
+
+    return [
+        {
+            "kind": "multi_line",
+            "title": "Growth of 1 (log scale): the strategy against its benchmarks",
+            "series": lines("value"),
+            "y_title": "value (start = 1)",
+            "log_y": True,
+        },
+        {
+            "kind": "multi_line",
+            "title": "Drawdown from the running peak",
+            "series": lines("drawdown"),
+            "y_title": "drawdown (fraction)",
+            "zero_line": True,
+        },
+        {
+            "kind": "multi_line",
+            "title": "Rolling Sharpe ratio (trailing 365 days, over cash)",
+            "series": lines("rolling_sharpe"),
+            "y_title": "Sharpe ratio",
+            "zero_line": True,
+        },
+    ]
+
+
 def chart_spec(result: Result) -> dict[str, Any]:
     """The report's chart spec for ``result``.
 
@@ -74,6 +121,8 @@ def chart_spec(result: Result) -> dict[str, Any]:
             f"{title}: best lag in rolling {doc['window']}-{doc['lag_unit']} windows "
             "(filled = significant at 5%)",
         )
+    if kind in ("backtest", "backtest_report"):
+        return backtest_charts(doc)[0]
     raise NotImplementedError(f"no figure for a {kind!r} result yet: use to_frame()")
 
 

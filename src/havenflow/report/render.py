@@ -184,6 +184,14 @@ def figure(chart: dict[str, Any]) -> go.Figure:
         fig.update_yaxes(title="simple return, %")
     elif kind == "line":
         fig.add_scatter(x=chart["dates"], y=chart["values"], name="ratio")
+    elif kind == "multi_line":
+        for line in chart["series"]:
+            fig.add_scatter(x=line["dates"], y=line["values"], name=line["name"], mode="lines")
+        if chart.get("log_y"):
+            fig.update_yaxes(type="log")
+        if chart.get("zero_line"):
+            fig.add_hline(y=0, line={"color": "#888", "width": 1})
+        fig.update_yaxes(title=chart.get("y_title", ""))
     elif kind == "series_beside":
         fig.add_scatter(
             x=chart["dates"], y=chart["values"], name=chart["name"], mode="lines+markers"

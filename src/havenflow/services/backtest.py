@@ -107,6 +107,11 @@ def builtin_strategy(
         a = asset or "bitcoin"
         cfg = StrategyConfig(f"buy and hold {a}", "buy_and_hold", weights={a: 1.0})
     elif name == "phase_rotation":
+        if asset:
+            raise DataValidationError(
+                "--asset applies to buy_and_hold and trigger; the phase rotation holds what "
+                "its phases name (change them in a --file strategy)"
+            )
         cfg = StrategyConfig(
             "phase rotation",
             "phase_rotation",

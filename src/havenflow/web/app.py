@@ -14,6 +14,7 @@ response headers: :mod:`havenflow.web.security`.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections import OrderedDict
@@ -521,6 +522,90 @@ def create_app(
             chart=chart,
             form={"ids": ids, "freq": freq, "max_lag": max_lag, "asof": when or ""},
             pairs=sorted(doc["pairs"], key=lambda p: (p["qvalue"] or 1.0, p["pvalue"] or 1.0))[:20],
+            version=__version__,
+        )
+        return html_page(html)
+
+    def backtest_for(
+        strategy: str,
+        asset: str | None,
+        start: str | None,
+        end: str | None,
+        cost_bps: float,
+        rebalance: str | None,
+    ) -> dict[str, Any]:
+        """A built-in strategy's backtest against the benchmarks (cached per parameters)."""
+        from havenflow.services.backtest import STRATEGIES, builtin_strategy, run_backtest
+
+        if strategy not in STRATEGIES:
+            raise InputError(f"strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
+        if rebalance is not None and rebalance not in _FREQS:
+            raise InputError(f"rebalance must be one of D, W, M, got {rebalance!r}")
+        if not (math.isfinite(cost_bps) and 0 <= cost_bps <= 1000):
+            raise InputError(f"cost_bps must be between 0 and 1000, got {cost_bps!r}")
+        a = None if asset in (None, "") else _series_id(str(asset), "asset")
+        cfg = builtin_strategy(strategy, a, rebalance)  # type: ignore[arg-type]
+
+        def compute(r: DataRepository) -> dict[str, Any]:
+            return run_backtest(
+                r, cfg, start=start, end=end, cost_bps=cost_bps, replicates=499
+            ).to_dict()
+
+        key = (strategy, a, start, end, cost_bps, rebalance)
+        return dict(cached("backtest", key, compute, pin=end is None and start is None))
+
+    @app.get(
+        "/api/backtest",
+        summary="Backtest of a built-in rotation against BTC, gold, 60/40 and equal weight",
+        response_model=models.Backtest,
+    )
+    def api_backtest(
+        strategy: str = "phase_rotation",
+        asset: str | None = None,
+        start: str | None = None,
+        end: str | None = None,
+        cost_bps: float = 10.0,
+        rebalance: str | None = None,
+    ) -> dict[str, Any]:
+        return backtest_for(
+            strategy, asset, _date(start, "start"), _date(end, "end"), cost_bps, rebalance or None
+        )
+
+    @app.get("/backtest", response_class=HTMLResponse, summary="The backtest page")
+    def backtest_page(
+        strategy: str = "phase_rotation",
+        asset: str | None = None,
+        start: str | None = None,
+        end: str | None = None,
+        cost_bps: float = 10.0,
+        rebalance: str | None = None,
+    ) -> HTMLResponse:
+        from havenflow.report.figures import backtest_charts
+        from havenflow.report.render import figure
+
+        s, e = _date(start, "start"), _date(end, "end")
+        doc = backtest_for(strategy, asset, s, e, cost_bps, rebalance or None)
+        charts = [
+            figure(c).to_html(
+                full_html=False, include_plotlyjs=False, config={"displaylogo": False}
+            )
+            for c in backtest_charts(doc)
+        ]
+        runs = [doc["strategy"], *doc["benchmarks"]]
+        if doc["sweep"] and doc["sweep"]["walk_forward"]:
+            runs.append(doc["sweep"]["walk_forward"])
+        html = env.get_template("backtest.html.j2").render(
+            doc=doc,
+            runs=runs,
+            charts=charts,
+            form={
+                "strategy": strategy,
+                "asset": asset or "",
+                "start": s or "",
+                "end": e or "",
+                "cost_bps": cost_bps,
+                "rebalance": rebalance or "",
+            },
             version=__version__,
         )
         return html_page(html)

@@ -497,3 +497,71 @@ class Network(_Versioned):
     pairs: list[NetworkPair] = Field(description="Every pair, leader first.")
     scores: list[NetworkScore] = Field(description="Every asset's lead score and group.")
     clusters: list[NetworkCluster] = Field(description="Groups, leaders first.")
+
+
+# -- backtest ------------------------------------------------------------------------------
+
+
+class BacktestMetrics(_Doc):
+    """Headline metrics (simple returns as fractions; annualised on the strategy's calendar)."""
+
+    cagr: float | None = Field(description="Compound annual growth (calendar years).")
+    volatility: float | None = Field(description="Annualised standard deviation of returns.")
+    sharpe: float | None = Field(description="Annualised Sharpe ratio of returns over cash.")
+    sortino: float | None = Field(description="Annualised Sortino ratio of returns over cash.")
+    max_drawdown: float | None = Field(description="Deepest fall from a running peak (<= 0).")
+    calmar: float | None = Field(description="CAGR over |max drawdown|.")
+    turnover: float | None = Field(description="One-way fraction of the portfolio traded a year.")
+    exposure: float | None = Field(description="Average weight held outside cash.")
+
+
+class EquityPoint(_Doc):
+    """One bar of a backtest's path."""
+
+    date: str = Field(description="The bar's date (a close).")
+    value: float = Field(description="Value of 1 invested at the start, after costs.")
+    drawdown: float = Field(description="Fall from the running peak (<= 0).")
+    rolling_sharpe: float | None = Field(description="Sharpe ratio over the trailing 365 days.")
+
+
+class BacktestRun(_Versioned):
+    """One simulated strategy (a benchmark, the strategy, or its walk-forward version)."""
+
+    name: str = Field(description="The strategy's name.")
+    assets: list[str] = Field(description="Assets it may hold (the rest is cash).")
+    start: str = Field(description="First bar.")
+    end: str = Field(description="Last bar.")
+    nobs: int = Field(description="Bars (returns) in the window.")
+    bars_per_year: float = Field(description="Bars per year observed on its calendar.")
+    sharpe_ci: list[float | None] = Field(description="95% block-bootstrap interval of Sharpe.")
+    metrics: BacktestMetrics = Field(description="Headline metrics.")
+    equity: list[EquityPoint] = Field(description="Every bar's value, drawdown, rolling Sharpe.")
+
+
+class BacktestSweep(_Versioned):
+    """The parameter search the strategy came from, judged for having searched."""
+
+    n_trials: int = Field(description="Configurations tried.")
+    best: dict[str, Any] = Field(description="Parameters of the best in-sample Sharpe ratio.")
+    best_sharpe: float | None = Field(description="Its annualised Sharpe ratio.")
+    deflated_sharpe: float | None = Field(
+        description="Probability its true Sharpe beats the best of n_trials skill-less ones."
+    )
+    pbo: float | None = Field(description="Probability of backtest overfitting (CSCV).")
+    walk_forward: BacktestRun | None = Field(description="Walk-forward choice, out of sample.")
+    trials: list[dict[str, Any]] = Field(description="Each configuration's metrics.")
+
+
+class Backtest(_Doc):
+    """A backtest against its benchmarks (``havenflow backtest --json``)."""
+
+    name: str = Field(description="The strategy.")
+    description: str = Field(description="What it holds when.")
+    asof: str = Field(description="Last date of data used.")
+    timing: str = Field(description="When decisions trade.")
+    metrics: BacktestMetrics = Field(description="The strategy's headline metrics.")
+    equity: list[EquityPoint] = Field(description="The strategy's path.")
+    strategy: BacktestRun = Field(description="The strategy in full.")
+    benchmarks: list[BacktestRun] = Field(description="BTC, gold, 60/40, equal weight.")
+    sweep: BacktestSweep | None = Field(description="Its parameter search, if any.")
+    notes: list[str] = Field(description="Benchmarks not run and why, and other remarks.")

@@ -32,6 +32,7 @@ __all__ = [
     "execution_targets",
     "simulate",
     "simulate_python",
+    "simulate_sweep",
 ]
 
 #: Calendar days in a year, for CAGR and for annualising on an asset's observed bar frequency.
@@ -305,3 +306,24 @@ def simulate_python(
         held.append(list(weights))
         traded_weight.append(trade)
     return np.array(values), np.array(held), np.array(traded_weight)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def simulate_sweep(
+    returns: np.ndarray,
+    traded: np.ndarray,
+    cash: np.ndarray,
+    targets: np.ndarray,
+    cost: float,
+) -> np.ndarray:
+    """Value paths ``(configurations, bars)`` of many target matrices on one market.
+
+    ``targets`` is ``(configurations, bars, assets)``, each slice as for :func:`simulate`;
+    a parameter sweep runs in one compiled call instead of one Python call per
+    configuration.
+    """
+    out = np.empty((targets.shape[0], returns.shape[0]))
+    for k in range(targets.shape[0]):
+        values, _, _ = simulate(returns, traded, cash, targets[k], cost)
+        out[k] = values
+    return out

@@ -147,7 +147,11 @@ class BacktestResult(Result):
         return self.equity / self.equity.cummax() - 1.0
 
     def to_dict(self) -> dict[str, Any]:
-        """The fields, ``metrics{...}`` and ``equity[{date, value}]`` (Result stamps kind)."""
+        """The fields, ``metrics{...}`` and ``equity[]`` (Result stamps kind).
+
+        Each ``equity`` record: ``date``, ``value`` (starts at 1), ``drawdown`` (from the
+        running peak) and ``rolling_sharpe`` (trailing 365 calendar days, null before).
+        """
         from havenflow.analytics.results import jsonable
 
         doc = {
@@ -157,9 +161,16 @@ class BacktestResult(Result):
         }
         doc["metrics"] = jsonable(self.metrics())
         doc["returns"] = "simple, fractions (0.1 = 10%); sharpe and sortino on excess over cash"
+        drawdown = self.drawdown().to_numpy()
+        rolling = self.rolling_sharpe().reindex(self.equity.index).to_numpy()
         doc["equity"] = [
-            {"date": pd.Timestamp(d).date().isoformat(), "value": float(v)}  # type: ignore[arg-type]
-            for d, v in self.equity.items()
+            {
+                "date": pd.Timestamp(d).date().isoformat(),  # type: ignore[arg-type]
+                "value": float(v),
+                "drawdown": float(dd),
+                "rolling_sharpe": jsonable(rs),
+            }
+            for (d, v), dd, rs in zip(self.equity.items(), drawdown, rolling, strict=True)
         ]
         return doc
 
