@@ -446,3 +446,67 @@ def test_the_dashboard_draws_the_backtest() -> None:
     assert client.get("/api/backtest", params=unknown).status_code == 404
     # The rotation holds what its phases say: an asset is refused, not ignored.
     assert client.get("/api/backtest", params={"asset": "gold"}).status_code == 400
+
+
+def test_cash_has_no_sharpe_and_a_first_purchase_pays_its_cost() -> None:
+    days = pd.bdate_range("2020-01-01", periods=300)
+    rate = pd.Series(4.33, index=pd.date_range("2019-12-01", days[-1]))
+    rate.loc["2020-06-01":] = 1.58
+    prices = _walk(days, 8, vol=0.01)
+    market = Market.from_series({"x": prices}, rate)
+    idle = Backtest(market, fixed_weights({"x": 0.0}, days[0]), _spec("cash", days)).fit(
+        replicates=99
+    )
+    # Rounding of (value return - cash return) is not a Sharpe ratio.
+    assert math.isnan(idle.sharpe)
+    assert np.all(idle.excess.to_numpy() == 0.0)
+    held = Backtest(market, fixed_weights({"x": 1.0}, days[0]), _spec("x", days, 100.0))
+    res = held.fit(replicates=99)
+    assert res.total_return == pytest.approx(prices.iloc[-1] / prices.iloc[0] * 0.99 - 1)
+    assert res.equity.iloc[0] == 1.0
+    # A sweep never prefers cash for its rounding.
+    from havenflow.analytics.backtest import sweep
+
+    s = sweep(
+        "pick",
+        market,
+        [{"w": 0.0}, {"w": 1.0}],
+        [fixed_weights({"x": 0.0}, days[0]), fixed_weights({"x": 1.0}, days[0])],
+        _spec("pick", days),
+        replicates=99,
+        pbo_blocks=4,
+        min_history_days=100,
+    )
+    assert math.isnan(s.trials["sharpe"].iloc[0])
+    assert s.best == {"w": 1.0}
+
+
+def test_hit_rate_counts_only_bars_when_a_held_market_was_open() -> None:
+    cal = pd.date_range("2021-01-01", "2022-12-31", freq="D")
+    wk = pd.bdate_range(cal[0], cal[-1])
+    gold = _walk(wk, 9, vol=0.01)
+    alone = Market.from_series({"gold": gold})
+    mixed = Market.from_series({"gold": gold, "bitcoin": _walk(cal, 10)})
+    d = fixed_weights({"gold": 1.0}, cal[0])
+    a = Backtest(alone, d, _spec("a", cal)).fit(replicates=99)
+    b = Backtest(mixed, d.assign(bitcoin=0.0), _spec("b", cal)).fit(replicates=99)
+    assert a.hit_rate == pytest.approx(b.hit_rate)  # weekends are not misses
+    assert a.total_return == pytest.approx(b.total_return, rel=1e-12)
+
+
+def test_every_benchmark_shares_the_window_or_is_not_run(home: Path) -> None:
+    repo = DataRepository()
+    # Bitcoin's data runs past gold's, silver's and the S&P 500's: those benchmarks would be
+    # frozen at their last price; they are left out, with the reason.
+    out = run_backtest(repo, builtin_strategy("buy_and_hold", "bitcoin"), replicates=99)
+    end = out.strategy.end
+    assert all(b.end == end for b in out.benchmarks)
+    assert any("buy and hold gold not run: gold ends" in n for n in out.notes)
+    # The trigger's window ends when its signal's data (silver) ends, not Bitcoin's.
+    trig = run_backtest(repo, builtin_strategy("trigger"), replicates=99, benchmarks=False)
+    assert trig.strategy.end == repo.load("silver").values.index[-1]
+    assert trig.sweep is not None
+    wf = trig.sweep.walk_forward
+    assert wf is not None
+    assert wf.start >= pd.Timestamp("2019-01-01")  # measured from its first choice
+    assert 0.0 <= trig.deflated_sharpe <= 1.0

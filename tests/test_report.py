@@ -158,3 +158,39 @@ def test_report_says_what_its_golden_record_says(report: dict[str, Any]) -> None
     from tests.reference.make_report_reference import claims_record
 
     _close(claims_record(report), ref, "claims")
+
+
+def test_the_notes_strategy_is_backtested_to_the_asof(report: dict[str, Any]) -> None:
+    bt = report["backtest"]
+    # Up to the report's date only: the as-of part of a report sees nothing after it.
+    assert bt["strategy"]["end"] == ASOF
+    assert bt["equity"][-1]["date"] == ASOF
+    assert bt["strategy"]["start"] == "2018-01-01"
+    assert bt["strategy"]["cost_bps"] == 10  # the note's own cost
+    assert bt["sweep"]["n_trials"] == 9
+    assert 0 <= bt["sweep"]["deflated_sharpe"] <= 1
+    names = [b["name"] for b in bt["benchmarks"]]
+    assert "60/40 S&P 500 / 10y Treasury" in names
+    html = render_html(report, embed_js=False)
+    assert "Would acting on it have paid?" in html
+    assert "deflated Sharpe" in html
+    md = render_markdown({**report, "data": []})  # another test strips the data's origins
+    assert "## Would acting on it have paid? (the note's rotation)" in md
+    off = build_report(
+        DataRepository(), ReportOptions(asof=ASOF, replicates=99, sensitivity=False, backtest=False)
+    )
+    assert "backtest" not in off
+
+
+def test_a_bad_strategy_in_a_note_names_the_file_and_line(tmp_path: Path) -> None:
+    from havenflow.claims import resolve_note
+    from havenflow.claims.note import NoteError, parse_note
+
+    seed = resolve_note("silver-bitcoin-2026-01")
+    assert seed.strategy is not None
+    assert seed.strategy.kind == "phase_rotation"
+    text = seed.text.replace("otherwise = {}", "otherwise = { gold = 2 }")
+    with pytest.raises(NoteError) as err:
+        parse_note(text, "my-note.toml")
+    line = next(i + 1 for i, t in enumerate(text.splitlines()) if t.startswith("[strategy]"))
+    assert str(err.value).startswith(f"my-note.toml, line {line}: strategy.otherwise.gold")

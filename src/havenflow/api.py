@@ -349,7 +349,7 @@ def backtest(
     asset: str | None = None,
     start: str | None = None,
     end: str | None = None,
-    cost_bps: float = 0.0,
+    cost_bps: float | None = None,
     slippage_bps: float = 0.0,
     rebalance: Literal["D", "W", "M"] | None = None,
     benchmarks: bool = True,

@@ -32,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 def _case(name: str) -> dict[str, Any]:
     out = run_backtest(
         DataRepository(),
-        builtin_strategy(name, "bitcoin"),
+        builtin_strategy(name, "bitcoin" if name == "buy_and_hold" else None),
         start="2020-01-01",
         end="2025-12-31",
         benchmarks=False,

@@ -22,7 +22,7 @@ import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from pydantic import ValidationError
@@ -31,6 +31,9 @@ from havenflow.claims.base import KindParams
 from havenflow.claims.registry import KINDS, get_kind
 from havenflow.data.repository import DataRepository
 from havenflow.exceptions import DataValidationError, HavenflowError
+
+if TYPE_CHECKING:
+    from havenflow.services.backtest import StrategyConfig
 
 __all__ = [
     "Note",
@@ -103,6 +106,8 @@ class Note:
     claims: tuple[NoteClaim, ...]
     path: str
     text: str
+    #: The note's advice as a strategy (its ``[strategy]`` table), backtested in the report.
+    strategy: StrategyConfig | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The note's header as JSON types."""
@@ -172,11 +177,11 @@ def parse_note(text: str, path: str = "<note>") -> Note:
         where = f"{path}, line {m.group(1)}, column {m.group(2)}" if m else path
         raise NoteError(f"{where}: not valid TOML: {reason}") from None
     loc = _Locator(text)
-    unknown = set(doc) - {"note", "claim"}
+    unknown = set(doc) - {"note", "claim", "strategy"}
     if unknown:
         raise NoteError(
             f"{path}: unknown table or key {sorted(unknown)[0]!r} (a note has [note] and "
-            "[[claim]] tables)"
+            "[[claim]] tables, and may have a [strategy] table)"
         )
     head = doc.get("note")
     if not isinstance(head, dict):
@@ -206,6 +211,18 @@ def parse_note(text: str, path: str = "<note>") -> Note:
     seen: dict[str, int] = {}
     for i, raw in enumerate(raw_claims):
         claims.append(_claim(raw, i, path, loc, seen, written))
+    strategy = None
+    if "strategy" in doc:
+        from havenflow.services.backtest import parse_strategy
+
+        line = next(
+            (i + 1 for i, t in enumerate(loc.lines) if re.match(r"^\s*\[\s*strategy\s*\]", t)),
+            None,
+        )
+        try:
+            strategy = parse_strategy(doc["strategy"], _where(path, line))
+        except HavenflowError as exc:
+            raise NoteError(str(exc)) from None
     return Note(
         title=title.strip(),
         date=written,
@@ -214,6 +231,7 @@ def parse_note(text: str, path: str = "<note>") -> Note:
         claims=tuple(claims),
         path=path,
         text=text,
+        strategy=strategy,
     )
 
 

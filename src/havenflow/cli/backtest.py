@@ -55,10 +55,17 @@ def backtest(
         typer.Option(help="Last date (default: the last date the strategy's assets share)."),
     ] = None,
     cost_bps: Annotated[
-        float, typer.Option(help="Commission per unit of weight traded, basis points.", min=0)
-    ] = 0.0,
+        float | None,
+        typer.Option(
+            help="Commission per unit of weight traded, basis points (default: the strategy "
+            "file's cost_bps, else 0).",
+            min=0,
+            max=1000,
+        ),
+    ] = None,
     slippage_bps: Annotated[
-        float, typer.Option(help="Slippage per unit of weight traded, basis points.", min=0)
+        float,
+        typer.Option(help="Slippage per unit of weight traded, basis points.", min=0, max=1000),
     ] = 0.0,
     rebalance: Annotated[
         Rebalance | None,
@@ -162,6 +169,10 @@ def backtest(
         )
     if out.sweep is not None:
         s = out.sweep
+        say(
+            f"{r.name} as configured: deflated Sharpe {out.deflated_sharpe:.2f} for the "
+            f"{s.n_trials} configurations of its sweep"
+        )
         say(s._summary_text())
         say(
             "deflated Sharpe: probability the best configuration's true Sharpe ratio beats the "

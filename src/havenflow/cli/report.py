@@ -35,6 +35,14 @@ SensitivityOption = Annotated[
 ]
 
 
+BacktestOption = Annotated[
+    bool,
+    typer.Option(
+        "--backtest/--no-backtest",
+        help="Backtest the note's [strategy] (if it has one) up to the as-of date, against "
+        "buy-and-hold Bitcoin, gold, 60/40 and equal weight.",
+    ),
+]
 HindsightOption = Annotated[
     bool,
     typer.Option(
@@ -87,6 +95,7 @@ def _write(
     step: Step = Step.M,
     workers: int | None = None,
     hindsight: bool = True,
+    backtest: bool = True,
 ) -> None:
     from havenflow.claims import resolve_note
     from havenflow.report import (
@@ -113,6 +122,7 @@ def _write(
                 note=note,
                 sensitivity=sensitivity,
                 hindsight=hindsight,
+                backtest=backtest,
                 history=history,
                 step=step.value,
                 workers=workers if workers is not None else min(2, os.cpu_count() or 1),
@@ -145,6 +155,24 @@ def _write(
     record = (payload.get("timeline_info") or {}).get("track_record") or {}
     for entry in (record.get("claims") or {}).values():
         console.print(f"- track record: {entry['text']}", highlight=False, soft_wrap=True)
+    bt = payload.get("backtest") or {}
+    if bt.get("error"):
+        console.print(f"- backtest of {bt['name']}: not run ({bt['error']})", highlight=False)
+    elif bt:
+        m, sweep = bt["metrics"], bt.get("sweep") or {}
+        deflated = (
+            f", deflated Sharpe of the best of {sweep['n_trials']} {sweep['deflated_sharpe']:.2f}"
+            f", PBO {sweep['pbo']:.2f}"
+            if sweep
+            else ""
+        )
+        console.print(
+            f"- backtest of {bt['name']} {bt['strategy']['start']}..{bt['strategy']['end']}: "
+            f"CAGR {m['cagr']:+.1%}, Sharpe {m['sharpe']:.2f}, max drawdown "
+            f"{m['max_drawdown']:.1%}{deflated}",
+            highlight=False,
+            soft_wrap=True,
+        )
     console.print(f"wrote {target} ({len(text.encode()) / 1e6:.1f} MB)", highlight=False)
 
 
@@ -166,6 +194,7 @@ def check(
     history: HistoryOption = None,
     step: StepOption = Step.M,
     workers: WorkersOption = None,
+    backtest: BacktestOption = True,
 ) -> None:
     """Judge every claim of a note: verdicts, numbers, charts, sensitivity and a bottom line.
 
@@ -175,7 +204,19 @@ def check(
     verdict timeline and the tool's own track record.
     """
     _write(
-        ctx, note, out, how, seed, replicates, asof, sensitivity, history, step, workers, hindsight
+        ctx,
+        note,
+        out,
+        how,
+        seed,
+        replicates,
+        asof,
+        sensitivity,
+        history,
+        step,
+        workers,
+        hindsight,
+        backtest,
     )
 
 
@@ -187,11 +228,12 @@ def report(
     replicates: ReplicatesOption = 999,
     sensitivity: SensitivityOption = True,
     asof: AsOf = None,
+    backtest: BacktestOption = True,
 ) -> None:
     """Answer every claim C1-C11 of the seed note (``check silver-bitcoin-2026-01``)."""
     from havenflow.report import SEED_NOTE
 
-    _write(ctx, SEED_NOTE, out, how, seed, replicates, asof, sensitivity)
+    _write(ctx, SEED_NOTE, out, how, seed, replicates, asof, sensitivity, backtest=backtest)
 
 
 def kinds(

@@ -13,6 +13,7 @@ from typing import Any
 
 from havenflow.analytics.reuse import reuse_fits
 from havenflow.claims import CheckOptions, Verdict, check_note, resolve_note
+from havenflow.claims.note import Note
 from havenflow.claims.timeline import (
     TimelineOptions,
     checked_steps,
@@ -46,6 +47,8 @@ class ReportOptions:
     history: str | None = None
     step: str = "M"
     workers: int = 1
+    #: Backtest the note's ``[strategy]`` (if it has one) up to the as-of date.
+    backtest: bool = True
 
 
 def seed_claims() -> dict[str, str]:
@@ -90,4 +93,19 @@ def build_report(repo: DataRepository, options: ReportOptions | None = None) -> 
             timeline = verdict_timeline(note, repo, topt)
     if timeline is not None:
         doc |= timeline
+    if o.backtest and note.strategy is not None:
+        doc["backtest"] = _backtest(repo, note, doc["asof"], o)
     return doc
+
+
+def _backtest(repo: DataRepository, note: Note, asof: str, o: ReportOptions) -> dict[str, Any]:
+    """The note's strategy backtested to ``asof`` (data known then only), or why not."""
+    from havenflow.exceptions import HavenflowError
+    from havenflow.services.backtest import run_backtest
+
+    assert note.strategy is not None
+    try:
+        out = run_backtest(repo, note.strategy, end=asof, replicates=o.replicates, seed=o.seed)
+    except HavenflowError as exc:
+        return {"name": note.strategy.name, "error": str(exc)}
+    return out.to_dict()

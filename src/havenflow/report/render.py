@@ -486,6 +486,12 @@ def render_html(report: dict[str, Any], *, embed_js: bool = True) -> str:
         cid: [html(figure(c)) for c in specs] for cid, specs in (later.get("charts") or {}).items()
     }
     timeline_charts = [html(f) for f in timeline_figures(report)]
+    from havenflow.report.figures import backtest_charts
+
+    bt = report.get("backtest") or {}
+    backtest_html = (
+        [html(figure(c)) for c in backtest_charts(bt)] if bt and not bt.get("error") else []
+    )
     return (
         _env()
         .get_template("report.html.j2")
@@ -494,6 +500,8 @@ def render_html(report: dict[str, Any], *, embed_js: bool = True) -> str:
             charts=charts,
             hindsight_charts=hindsight_charts,
             timeline_charts=timeline_charts,
+            backtest_charts=backtest_html,
+            backtest_runs=_backtest_runs(bt),
             plotly_js=get_plotlyjs() if embed_js else "",
             verdict_class=VERDICT_CLASS,
         )
@@ -556,7 +564,7 @@ def render_markdown(report: dict[str, Any]) -> str:
                 for a in sens["alternatives"]
             ]
         out += [f"_Note: {n}_" for n in c.get("notes") or []]
-    out += _markdown_hindsight(report) + _markdown_timeline(report)
+    out += _markdown_hindsight(report) + _markdown_timeline(report) + _markdown_backtest(report)
     out += ["", "## Methods", ""]
     out += [f"- **{m['name']}**: {m['text']}" for m in report["methods"]]
     out += [
@@ -572,6 +580,50 @@ def render_markdown(report: dict[str, Any]) -> str:
         for d in report["data"]
     ]
     return "\n".join(out) + "\n"
+
+
+def _backtest_runs(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    if not doc or doc.get("error"):
+        return []
+    runs = [doc["strategy"], *doc["benchmarks"]]
+    if doc.get("sweep") and doc["sweep"].get("walk_forward"):
+        runs.append(doc["sweep"]["walk_forward"])
+    return runs
+
+
+def _markdown_backtest(report: dict[str, Any]) -> list[str]:
+    doc = report.get("backtest") or {}
+    if not doc:
+        return []
+    out = ["", f"## Would acting on it have paid? ({doc['name']})", ""]
+    if doc.get("error"):
+        return [*out, f"_Not run: {doc['error']}_"]
+    out += [f"{doc['description']}. {doc['timing']}.", ""]
+    out += ["| strategy | CAGR | volatility | Sharpe | 95% CI | max drawdown | turnover/yr |"]
+    out += ["|---|---|---|---|---|---|---|"]
+    for r in _backtest_runs(doc):
+        m = r["metrics"]
+        lo, hi = r["sharpe_ci"]
+        out.append(
+            f"| {r['name']} | {_pct(m['cagr'])} | {_pct(m['volatility'])} | {_num(m['sharpe'])} | "
+            f"[{_num(lo)}, {_num(hi)}] | {_pct(m['max_drawdown'])} | {_num(m['turnover'])} |"
+        )
+    sweep = doc.get("sweep")
+    if sweep:
+        out += [
+            "",
+            f"Best of {sweep['n_trials']} configurations: Sharpe {_num(sweep['best_sharpe'])}, "
+            f"deflated Sharpe {_num(sweep['deflated_sharpe'])}, PBO {_num(sweep['pbo'])}.",
+        ]
+    return out
+
+
+def _pct(v: float | None) -> str:
+    return "—" if v is None else f"{100 * v:+.1f}%"
+
+
+def _num(v: float | None) -> str:
+    return "—" if v is None else f"{v:.2f}"
 
 
 def hindsight_cells(row: dict[str, Any]) -> tuple[str, str]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+import numpy as np
 import pandas as pd
 
 from havenflow.analytics.results import Result
@@ -34,6 +35,7 @@ __all__ = [
     "StrategyConfig",
     "builtin_strategy",
     "load_strategy_file",
+    "parse_strategy",
     "run_backtest",
     "strategy_decisions",
 ]
@@ -88,6 +90,10 @@ class StrategyConfig:
     hold_weeks: int = 13
     rebalance: Literal["D", "W", "M"] = "D"
     sweep: Mapping[str, list[Any]] = field(default_factory=dict)
+    #: The first date to backtest from when none is given (ISO date; None: 2018-01-01).
+    start: str | None = None
+    #: Costs per unit of weight traded (basis points) when none are given.
+    cost_bps: float = 0.0
 
     def assets(self) -> list[str]:
         """Every asset the strategy may hold."""
@@ -172,9 +178,20 @@ def load_strategy_file(path: str | Path) -> StrategyConfig:
     raw = doc.get("strategy")
     if not isinstance(raw, dict):
         raise DataValidationError(f"{p}: needs a [strategy] table")
+    return parse_strategy(raw, str(p))
+
+
+def parse_strategy(raw: dict[str, Any], path: str) -> StrategyConfig:
+    """Validate a ``[strategy]`` table (of a strategy file or a note); errors name ``path``.
+
+    Also takes ``start`` (the first date to backtest from, for a note's strategy).
+    """
+    p = path
+    if not isinstance(raw, dict):
+        raise DataValidationError(f"{p}: [strategy] must be a table")
     known = {
         "name", "kind", "weights", "holdings", "otherwise", "window", "confirm", "trigger",
-        "asset", "hold_weeks", "rebalance", "sweep",
+        "asset", "hold_weeks", "rebalance", "sweep", "start", "cost_bps",
     }  # fmt: skip
     extra = sorted(set(raw) - known)
     if extra:
@@ -228,6 +245,18 @@ def load_strategy_file(path: str | Path) -> StrategyConfig:
         ):
             raise DataValidationError(f"{where}.sweep.{key}: a list of positive whole numbers")
     kw["sweep"] = sweep
+    if "cost_bps" in raw:
+        c = raw["cost_bps"]
+        if isinstance(c, bool) or not isinstance(c, int | float) or not 0 <= c <= 1000:
+            raise DataValidationError(f"{where}.cost_bps: a number of basis points, 0 to 1000")
+        kw["cost_bps"] = float(c)
+    if "start" in raw:
+        from havenflow.data.validate import parse_asof
+
+        try:
+            kw["start"] = parse_asof(str(raw["start"]), "key 'start'").date().isoformat()
+        except HavenflowError as exc:
+            raise DataValidationError(f"{where}.start: {exc}") from None
     cfg = StrategyConfig(**kw)
     if kind == "trigger":
         from havenflow.analytics.events import parse_trigger
@@ -311,7 +340,12 @@ def strategy_decisions(
     head = signal.loc[signal.index < start]
     sampled = sample_signal(signal, on)
     if not head.empty:
-        sampled = pd.concat([head.iloc[[-1]], sampled])
+        first = head.iloc[[-1]]
+        if not sampled.empty and np.allclose(
+            sampled.iloc[0].to_numpy(), first.iloc[0].to_numpy(), equal_nan=True
+        ):
+            sampled = sampled.iloc[1:]  # the position held at the start, already decided
+        sampled = pd.concat([first, sampled])
     return sampled
 
 
@@ -351,9 +385,13 @@ class BacktestOutcome(Result):
         "decisions use data known at a close and trade at each asset's next session's close"
     )
     notes: tuple[str, ...] = ()
+    #: The strategy's own deflated Sharpe ratio, for the search it sits in (NaN without one).
+    deflated_sharpe: float = math.nan
 
     def to_dict(self) -> dict[str, Any]:
         """The strategy's ``metrics`` and ``equity`` at the top, benchmarks and the sweep."""
+        from havenflow.analytics.results import jsonable
+
         doc = self.strategy.to_dict()
         return {
             "name": self.strategy.name,
@@ -361,6 +399,7 @@ class BacktestOutcome(Result):
             "asof": self.asof.date().isoformat(),
             "timing": self.timing,
             "metrics": doc["metrics"],
+            "deflated_sharpe": jsonable(self.deflated_sharpe),
             "equity": doc["equity"],
             "strategy": doc,
             "benchmarks": [b.to_dict() for b in self.benchmarks],
@@ -394,6 +433,10 @@ class BacktestOutcome(Result):
     def _summary_text(self) -> str:
         lines = [self.strategy._summary_text()]
         if self.sweep is not None:
+            lines.append(
+                f"deflated Sharpe of this configuration among the {self.sweep.n_trials} tried: "
+                f"{self.deflated_sharpe:.2f}"
+            )
             lines.append(self.sweep._summary_text())
         return "\n".join(lines)
 
@@ -404,7 +447,7 @@ def run_backtest(
     *,
     start: str | pd.Timestamp | None = None,
     end: str | pd.Timestamp | None = None,
-    cost_bps: float = 0.0,
+    cost_bps: float | None = None,
     slippage_bps: float = 0.0,
     benchmarks: bool = True,
     search: bool = True,
@@ -412,6 +455,8 @@ def run_backtest(
     seed: int | None = 0,
 ) -> BacktestOutcome:
     """Backtest ``cfg`` from ``start`` to ``end`` (default: the last date its assets share).
+
+    ``start`` and ``cost_bps`` default to the strategy's own (``cfg.start``, ``cfg.cost_bps``).
 
     Benchmarks (buy-and-hold Bitcoin and gold, 60/40 S&P 500 and the 10-year Treasury proxy
     rebalanced monthly, an equal weight of gold, silver, Bitcoin and the S&P 500 rebalanced
@@ -424,19 +469,27 @@ def run_backtest(
     from havenflow.services.asof import resolve_asof
 
     assets = cfg.assets()
+    signal_ids = _signal_series(cfg)
     bench_sets: list[tuple[str, dict[str, float], bool]] = [
         ("buy and hold bitcoin", {"bitcoin": 1.0}, False),
         ("buy and hold gold", {"gold": 1.0}, False),
         ("60/40 S&P 500 / 10y Treasury", {"sp500": 0.6, BOND_PROXY: 0.4}, True),
         ("equal weight", {"gold": 0.25, "silver": 0.25, "bitcoin": 0.25, "sp500": 0.25}, True),
     ]
-    needed = [("nominal_10y" if a == BOND_PROXY else a) for a in assets]
+
+    def ids(names: list[str]) -> list[str]:
+        return [("nominal_10y" if a == BOND_PROXY else a) for a in names]
+
+    # The window ends on the last date that the strategy's assets and its signal's series
+    # share (a signal whose data has ended would hold cash by construction).
+    needed = ids([*assets, *signal_ids])
     try:
         end_ts = resolve_asof(repo, tuple(dict.fromkeys(needed)), end).asof
     except DataValidationError as exc:
         raise DataValidationError(str(exc).replace("--asof", "--end")) from None
     try:
-        start_ts = parse_asof(start) if start is not None else pd.Timestamp("2018-01-01")
+        first = start if start is not None else (cfg.start or "2018-01-01")
+        start_ts = parse_asof(first)
     except DataValidationError as exc:
         raise DataValidationError(str(exc).replace("--asof", "--start")) from None
     if start_ts >= end_ts:
@@ -445,15 +498,31 @@ def run_backtest(
         )
     everything = list(dict.fromkeys([*assets, *(a for _, w, _ in bench_sets for a in w)]))
     market = _market(repo, everything, end_ts)
+    if cost_bps is None:
+        cost_bps = cfg.cost_bps
     spec = BacktestSpec(cfg.name, start_ts, end_ts, cost_bps, slippage_bps)
     decisions = strategy_decisions(repo, cfg, market, start_ts, end_ts)
     result = Backtest(market, decisions, spec).fit(replicates=replicates, seed=seed)
     notes: list[str] = []
     bench: list[BacktestResult] = []
     if benchmarks:
+        last = common_last(repo, ids(everything))
         for name, weights, rebal in bench_sets:
             if name == cfg.name:
                 continue  # the strategy is this benchmark
+            short = [
+                a for a, sid in zip(weights, ids(list(weights)), strict=True) if last[sid] < end_ts
+            ]
+            if short:
+                # Never a frozen price standing in for data that has ended.
+                notes.append(
+                    f"benchmark {name} not run: "
+                    + ", ".join(
+                        f"{a} ends {last[s].date()}" for a, s in zip(short, ids(short), strict=True)
+                    )
+                    + f", before {end_ts.date()}"
+                )
+                continue
             b_cfg = StrategyConfig(
                 name, "weights" if rebal else "buy_and_hold", weights=weights, rebalance="M"
             )
@@ -478,7 +547,38 @@ def run_backtest(
     desc = _describe(cfg)
     if math.isnan(result.sharpe):
         notes.append("the strategy never held anything in the window: no Sharpe ratio")
-    return BacktestOutcome(result, tuple(bench), swept, desc, end_ts, notes=tuple(notes))
+    headline = math.nan
+    if swept is not None:
+        from havenflow.analytics.backtest.metrics import deflated_sharpe
+
+        # The strategy as configured, deflated for the whole search it sits in.
+        headline = deflated_sharpe(result.excess.to_numpy(), swept.n_trials, swept.sharpe_variance)[
+            0
+        ]
+    return BacktestOutcome(
+        result, tuple(bench), swept, desc, end_ts, notes=tuple(notes), deflated_sharpe=headline
+    )
+
+
+def common_last(repo: DataRepository, ids: list[str]) -> dict[str, pd.Timestamp]:
+    """Each series' last known date."""
+    from havenflow.services.asof import common_asof
+
+    return dict(common_asof(repo, tuple(dict.fromkeys(ids))).last)
+
+
+def _signal_series(cfg: StrategyConfig) -> list[str]:
+    """Series the strategy's signal reads (for the window's end)."""
+    from havenflow.analytics.regime import REQUIRED
+
+    if cfg.kind == "phase_rotation":
+        return list(REQUIRED)
+    if cfg.kind == "trigger":
+        from havenflow.analytics.events import parse_trigger
+
+        trig = parse_trigger(cfg.trigger)
+        return list(REQUIRED) if trig.kind == "phase" else list(trig.series)
+    return []
 
 
 def _describe(cfg: StrategyConfig) -> str:

@@ -296,7 +296,7 @@ def create_app(
             cached(
                 "report",
                 (asof,),
-                lambda r: build_report(r, ReportOptions(asof=asof)),
+                lambda r: build_report(r, ReportOptions(asof=asof, backtest=False)),
                 pin=asof is None,
             )
         )
@@ -531,7 +531,7 @@ def create_app(
         asset: str | None,
         start: str | None,
         end: str | None,
-        cost_bps: float,
+        cost_bps: float | None,
         rebalance: str | None,
     ) -> dict[str, Any]:
         """A built-in strategy's backtest against the benchmarks (cached per parameters)."""
@@ -541,7 +541,7 @@ def create_app(
             raise InputError(f"strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
         if rebalance is not None and rebalance not in _FREQS:
             raise InputError(f"rebalance must be one of D, W, M, got {rebalance!r}")
-        if not (math.isfinite(cost_bps) and 0 <= cost_bps <= 1000):
+        if cost_bps is not None and not (math.isfinite(cost_bps) and 0 <= cost_bps <= 1000):
             raise InputError(f"cost_bps must be between 0 and 1000, got {cost_bps!r}")
         a = None if asset in (None, "") else _series_id(str(asset), "asset")
         cfg = builtin_strategy(strategy, a, rebalance)  # type: ignore[arg-type]
@@ -564,7 +564,7 @@ def create_app(
         asset: str | None = None,
         start: str | None = None,
         end: str | None = None,
-        cost_bps: float = 10.0,
+        cost_bps: float | None = None,
         rebalance: str | None = None,
     ) -> dict[str, Any]:
         return backtest_for(
@@ -577,7 +577,7 @@ def create_app(
         asset: str | None = None,
         start: str | None = None,
         end: str | None = None,
-        cost_bps: float = 10.0,
+        cost_bps: float | None = None,
         rebalance: str | None = None,
     ) -> HTMLResponse:
         from havenflow.report.figures import backtest_charts

@@ -141,6 +141,8 @@ def sharpe_conf_int(
             draws[done : done + k] = np.where(sd > 0, x.mean(axis=1) / sd, np.nan)
         done += k
     draws = draws[np.isfinite(draws)] * math.sqrt(periods)
+    if draws.size < replicates / 2:
+        return math.nan, math.nan  # the returns hardly vary: no Sharpe ratio to bound
     lo, hi = np.quantile(draws, [alpha / 2, 1 - alpha / 2])
     return float(lo), float(hi)
 

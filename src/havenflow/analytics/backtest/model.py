@@ -30,6 +30,7 @@ __all__ = [
     "BacktestResult",
     "BacktestSpec",
     "SweepResult",
+    "excess_returns",
     "sweep",
 ]
 
@@ -199,6 +200,25 @@ def _d(t: pd.Timestamp | None) -> str:
     return "never" if t is None else t.date().isoformat()
 
 
+def excess_returns(
+    equity: pd.Series, weights: pd.DataFrame, trade: pd.Series, cash: pd.Series
+) -> np.ndarray:
+    """Bar returns over cash, exactly 0 on bars spent wholly in cash without trading.
+
+    (The value's return minus the cash return leaves rounding noise of 1e-17 there, which a
+    Sharpe ratio would divide by itself.)
+    """
+    r = equity.pct_change().to_numpy()[1:]
+    excess = np.asarray(r - cash.to_numpy()[1:], dtype=float)
+    idle = weights.sum(axis=1).to_numpy()[:-1] <= 1e-12
+    traded = trade.to_numpy() > 1e-12
+    # The first return also carries the first bar's trades (the value starts at the capital).
+    moved = traded[1:].copy()
+    moved[0] |= traded[0]
+    excess[idle & ~moved] = 0.0
+    return excess
+
+
 class Backtest:
     """Simulate target-weight decisions on a market.
 
@@ -222,18 +242,30 @@ class Backtest:
         self.decisions = decisions
 
     def simulate(self) -> tuple[pd.Series, pd.DataFrame, pd.Series, pd.Series]:
-        """Value path, weights held, weight traded and cash returns on the strategy's bars."""
+        """Value path, weights held, weight traded and cash returns on the strategy's bars.
+
+        The value path starts at the capital, 1, before the first bar's trades: the cost of
+        a first purchase is in the first return, like every other cost.
+        """
         index = pd.DatetimeIndex(self.market.closes.index)
         ret, traded, cash = self.market.arrays()
         targets = execution_targets(self.decisions, index, self.assets)
         cost = (self.spec.cost_bps + self.spec.slippage_bps) / 10_000.0
         values, held, trade = simulate(ret, traded, cash, targets, cost)
+        values = values.copy()
+        values[0] = 1.0
         return (
             pd.Series(values, index=index, name=self.spec.name),
             pd.DataFrame(held, index=index, columns=self.assets),
             pd.Series(trade, index=index),
             pd.Series(cash, index=index),
         )
+
+    def active(self, weights: pd.DataFrame) -> np.ndarray:
+        """Per bar: was some asset held over it open that day (a bar that can win or lose)."""
+        _, traded, _ = self.market.arrays()
+        before = weights.to_numpy()[:-1] > 1e-12
+        return np.asarray((before & traded[1:]).any(axis=1))
 
     def fit(self, *, replicates: int = 999, seed: int | None = 0) -> BacktestResult:
         """Simulate and measure; ``replicates`` block-bootstrap draws for the Sharpe interval."""
@@ -245,9 +277,9 @@ class Backtest:
         periods = bars_per_year(index)
         years = (index[-1] - index[0]).days / 365.25
         r = equity.pct_change().to_numpy()[1:]
-        excess = r - cash.to_numpy()[1:]
+        excess = excess_returns(equity, weights, trade, cash)
         invested = weights.sum(axis=1).to_numpy()[:-1]  # held over each bar
-        on = invested > 1e-9
+        on = self.active(weights)
         dd = max_drawdown(equity)
         growth = cagr(equity)
         return BacktestResult(
@@ -259,7 +291,7 @@ class Backtest:
             slippage_bps=self.spec.slippage_bps,
             nobs=n,
             bars_per_year=periods,
-            total_return=float(equity.iloc[-1] / equity.iloc[0] - 1.0),
+            total_return=float(equity.iloc[-1] - 1.0),
             cagr=growth,
             volatility=volatility(r, periods),
             sharpe=sharpe(excess, periods),
@@ -302,6 +334,7 @@ class SweepResult(Result):
     best_sharpe: float
     deflated_sharpe: float
     sharpe_benchmark: float
+    sharpe_variance: float
     pbo: float
     pbo_blocks: int
     refit: str
@@ -335,8 +368,8 @@ class SweepResult(Result):
         )
         return (
             f"{self.name}: best of {self.n_trials} configurations ({best}) Sharpe "
-            f"{self.best_sharpe:.2f}; deflated Sharpe {self.deflated_sharpe:.2f} "
-            f"(probability it beats luck), PBO {self.pbo:.2f}{wf}"
+            f"{self.best_sharpe:.2f}, deflated Sharpe {self.deflated_sharpe:.2f}; "
+            f"PBO {self.pbo:.2f}{wf}"
         )
 
 
@@ -360,7 +393,8 @@ def sweep(
     ratios and the number of trials (correlated trials make this conservative). The
     walk-forward strategy switches, at every ``refit`` date once ``min_history_days`` have
     passed, to the configuration with the best Sharpe ratio on the bars before that date
-    (before the first refit it holds cash), and pays the costs of switching.
+    (cash while none has held anything), pays the costs of switching, and is measured from
+    the first refit date.
     """
     if len(configurations) != len(decisions) or len(decisions) < 2:
         raise DataValidationError("a sweep needs at least two configurations")
@@ -371,11 +405,9 @@ def sweep(
         for d in decisions
     ]
     index = results[0][0].index
-    returns = np.column_stack(
-        [v.pct_change().to_numpy()[1:] - c.to_numpy()[1:] for v, _, _, c in results]
-    )
-    if any(len(v) != len(index) for v, _, _, _ in results):
+    if any(not v.index.equals(index) for v, _, _, _ in results):
         raise DataValidationError("every configuration must trade the same assets")
+    returns = np.column_stack([excess_returns(*res) for res in results])
     periods = bars_per_year(pd.DatetimeIndex(index))
     sd = returns.std(axis=0, ddof=1)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -388,9 +420,9 @@ def sweep(
     if not finite.any():
         raise InsufficientDataError(f"{name}: no configuration ever held anything")
     best_k = int(np.nanargmax(per_bar))
-    dsr, _, sr0 = deflated_sharpe(
-        returns[:, best_k], len(decisions), float(np.nanvar(per_bar[finite], ddof=1))
-    )
+    # Trials that never held anything have no Sharpe ratio; they still count as tries.
+    variance = float(np.var(per_bar[finite], ddof=1)) if finite.sum() > 1 else 0.0
+    dsr, _, sr0 = deflated_sharpe(returns[:, best_k], len(decisions), variance)
     pbo, _ = pbo_cscv(np.where(np.isfinite(returns), returns, 0.0), pbo_blocks)
 
     # Walk-forward: refit dates, each choosing on bars strictly before it.
@@ -404,9 +436,13 @@ def sweep(
         s = hist.std(axis=0, ddof=1)
         with np.errstate(divide="ignore", invalid="ignore"):
             score = np.where(s > 0, hist.mean(axis=0) / s, -np.inf)
+        until = refits[j + 1] if j + 1 < len(refits) else idx[-1] + pd.Timedelta(days=1)
+        if not np.isfinite(score).any():
+            # No configuration has held anything yet: nothing to choose on, stay in cash.
+            choices.append({"from": when.date().isoformat(), "cash": True})
+            continue
         k = int(np.argmax(score))
         choices.append({"from": when.date().isoformat(), **dict(configurations[k])})
-        until = refits[j + 1] if j + 1 < len(refits) else idx[-1] + pd.Timedelta(days=1)
         d = decisions[k]
         # Decisions of the chosen configuration dated from the day before the refit date
         # (its position then) until the next refit; the first piece starts from cash.
@@ -424,8 +460,14 @@ def sweep(
     if pieces:
         stitched = pd.concat(pieces).fillna(0.0)
         stitched = stitched[~stitched.index.duplicated(keep="last")].sort_index()
+        # Measured from the first choice: before it the walk-forward has nothing to choose on,
+        # and months of cash would dilute its numbers.
         wf_spec = BacktestSpec(
-            f"{name} (walk-forward)", spec.start, spec.end, spec.cost_bps, spec.slippage_bps
+            f"{name} (walk-forward from {refits[0].date()})",
+            refits[0],
+            spec.end,
+            spec.cost_bps,
+            spec.slippage_bps,
         )
         walk = Backtest(market, stitched, wf_spec).fit(replicates=replicates, seed=seed)
     return SweepResult(
@@ -436,6 +478,7 @@ def sweep(
         best_sharpe=float(trials["sharpe"].iloc[best_k]),
         deflated_sharpe=dsr,
         sharpe_benchmark=sr0 * math.sqrt(periods),
+        sharpe_variance=variance,
         pbo=pbo,
         pbo_blocks=pbo_blocks,
         refit=refit,

@@ -66,11 +66,11 @@ def phase_rotation(
     holdings: Mapping[int, Mapping[str, float]],
     otherwise: Mapping[str, float],
 ) -> pd.DataFrame:
-    """Hold ``holdings[p]`` on dates whose phase is ``p``, ``otherwise`` on the rest.
+    """Hold ``holdings[p]`` on dates whose phase is ``p``, ``otherwise`` in the other phases.
 
-    ``phase`` is the phase known at each date's close (NaN before the classifier has the
-    history it needs: ``otherwise`` then). Every asset named anywhere gets a column, so a
-    change of phase sells what the new phase does not hold.
+    ``phase`` is the phase known at each date's close; a date without one (before the
+    classifier has the history it needs) emits no decision. Every asset named anywhere gets
+    a column, so a change of phase sells what the new phase does not hold.
     """
     for p, w in holdings.items():
         _check_weights(w, f"holdings of phase {p}")
@@ -78,7 +78,8 @@ def phase_rotation(
     assets = list(dict.fromkeys([*(a for w in holdings.values() for a in w), *otherwise]))
     rows = {p: [float(w.get(a, 0.0)) for a in assets] for p, w in holdings.items()}
     default = [float(otherwise.get(a, 0.0)) for a in assets]
-    values = np.array([rows.get(int(p), default) if p == p else default for p in phase])
+    phase = phase.dropna()
+    values = np.array([rows.get(int(p), default) for p in phase])
     return pd.DataFrame(values.reshape(len(phase), len(assets)), index=phase.index, columns=assets)
 
 
