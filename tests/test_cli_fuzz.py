@@ -3,7 +3,7 @@
 Hypothesis drives :func:`havenflow.cli.main` with a subcommand from the real command tree and
 a random list of arguments (the command's own option names, series ids, numbers, dates, choice
 values, triggers and random text). The heavy analyses (lead-lag, drivers, safe haven, events,
-regime, outlook, report) are replaced by a stub that raises a ``HavenflowError`` when reached:
+regime, outlook, report, backtest) are replaced by a stub that raises a ``HavenflowError`` when reached:
 everything the CLI checks before them (usage, choices, numbers, dates, ids, triggers, the as-of)
 runs for real, and the run stays fast. ``data update`` and ``watch run`` (network; ``--every``
 loops) and ``serve`` are left out, as
@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 import havenflow.report
 import havenflow.services
+import havenflow.services.backtest
 from havenflow.catalog import load_catalog
 from havenflow.cli import app, main
 from havenflow.exceptions import HavenflowError
@@ -67,6 +68,7 @@ GLOBAL = ["--data", "--store", "--version", "--help"]
 IDS = [*sorted(load_catalog()), "unobtainium", "silver,gold", "gold,silver,bitcoin", ""]
 CHOICES = ["D", "W", "M", "B", "Q", "xcorr", "granger", "hy", "var", "multiplier", "HAC", "HC9"]
 CHOICES += ["aic", "bic", "html", "md", "json", "csv", "tsv", "table", "price", "3M", "YTD"]
+CHOICES += ["buy_and_hold", "phase_rotation", "trigger"]
 TRIGGERS = ["silver:high(252)", "silver:ath", "silver:ret(63)>0.2", "gold/silver:ret(63)>0.3"]
 TRIGGERS += ["silver:", "x:y(", "phase:2", "silver:high(-1)", "bitcoin:ret(5)<"]
 
@@ -113,6 +115,7 @@ def stubbed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in HEAVY:
         monkeypatch.setattr(havenflow.services, name, stub)
     monkeypatch.setattr(havenflow.report, "build_report", stub)
+    monkeypatch.setattr(havenflow.services.backtest, "run_backtest", stub)
     monkeypatch.chdir(tmp_path)
 
 

@@ -159,6 +159,9 @@ def test_the_other_families_from_pandas(home: Path) -> None:
     snap = hf.snapshot(df, asof="2026-01-23")
     silver = next(a for a in snap.to_dict()["assets"] if a["id"] == "silver")
     assert silver["is_ath"] is True
+    assert snap.to_dict()["kind"] == "snapshot"
+    assert "silver" in snap.summary().text
+    assert isinstance(snap, Result)
     moves = hf.load(["silver", "usd_broad", "real_yield_10y"], asof="2026-01-23")
     m = transform(moves, {c: get_spec(c) for c in moves.columns}).dropna()
     fit = hf.drivers(m, "silver", ["usd_broad", "real_yield_10y"])
@@ -226,3 +229,20 @@ def test_backtest_from_python(home: Path, tmp_path: Path) -> None:
     assert mixed.strategy.turnover > 0.1  # monthly rebalancing trades
     with pytest.raises(DataValidationError, match="strategy name or a file"):
         hf.backtest(None)
+
+
+def test_more_kinds_plot(home: Path) -> None:
+    df = hf.load(["silver", "bitcoin", "gold", "sp500"], asof="2026-01-23")
+    ev = hf.events(df, "silver:high(252)", "bitcoin", horizons=[21], replicates=99)
+    assert len(ev.plot().data) >= 2  # the average path and the baseline
+    sh = hf.safe_haven(df.gold.dropna(), df.sp500.dropna())
+    fig = sh.plot()
+    assert [t.name for t in fig.data][:1] == ["gold"]
+    weekly = hf.load(["gold", "silver", "bitcoin"], asof="2026-01-23", freq="W")
+    v = hf.var(weekly[["gold", "silver"]], weekly.bitcoin, max_lag=4)
+    assert "response of bitcoin" in v.summary().text
+    assert v.to_dict()["kind"] == "var"
+    assert set(v.to_frame()["impulse"]) == {"gold", "silver"}
+    assert len(v.plot().data) >= 2
+    with pytest.raises(NotImplementedError, match="no figure"):
+        hf.drivers(np.log(df[["gold", "sp500"]].dropna()).diff().dropna(), "gold", ["sp500"]).plot()

@@ -411,7 +411,7 @@ def test_results_name_the_lag_direction_and_unit() -> None:
         ("bitcoin", "silver"),
     ]
     json.dumps(doc, allow_nan=False)
-    text = out.summary()
+    text = out.summary().text
     assert "lags in weeks" in text
     assert "{gold, silver} -> bitcoin" in text
     assert "response of bitcoin" in text

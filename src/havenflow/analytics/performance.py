@@ -12,11 +12,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
+from havenflow.analytics.results import Result
 from havenflow.catalog import SeriesSpec
 from havenflow.exceptions import DataValidationError, InsufficientDataError
 
@@ -167,8 +168,10 @@ class AssetSnapshot:
 
 
 @dataclass(frozen=True)
-class Snapshot:
+class Snapshot(Result):
     """The universe as of a date: per-asset numbers, ranks and the best performer per window."""
+
+    kind: ClassVar[str] = "snapshot"
 
     asof: str
     windows: tuple[str, ...]
@@ -201,6 +204,14 @@ class Snapshot:
             row.update({f"rank_{w}": a.rank.get(w) for w in self.windows})
             rows.append(row)
         return pd.DataFrame(rows).set_index("id")
+
+    def _summary_text(self) -> str:
+        best = ", ".join(f"{w}: {a or '—'}" for w, a in self.best_performer.items())
+        highs = [a.id for a in self.assets if a.is_ath]
+        return (
+            f"Snapshot as of {self.asof} ({len(self.assets)} series; simple returns). Best "
+            f"performer by window: {best}. At an all-time high: {', '.join(highs) or 'none'}."
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (``havenflow snapshot --json``)."""

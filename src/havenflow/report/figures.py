@@ -9,9 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 from havenflow.analytics.results import Result
-from havenflow.claims.charts import leadlag_chart, rolling_chart
+from havenflow.claims.charts import event_chart, irf_chart, leadlag_chart, rolling_chart
 
-__all__ = ["chart_spec", "leadlag_chart", "network_chart", "result_figure", "rolling_chart"]
+__all__ = [
+    "backtest_charts",
+    "chart_spec",
+    "leadlag_chart",
+    "network_chart",
+    "result_figure",
+    "rolling_chart",
+]
 
 
 def network_chart(doc: dict[str, Any], title: str | None = None) -> dict[str, Any]:
@@ -123,6 +130,28 @@ def chart_spec(result: Result) -> dict[str, Any]:
         )
     if kind in ("backtest", "backtest_report"):
         return backtest_charts(doc)[0]
+    if kind == "var":
+        return irf_chart(result, f"Impulse responses: {title}")
+    if kind == "event_study":
+        return event_chart(
+            doc, f"{doc['target']} after {doc['trigger']}: average path vs baseline (log return)"
+        )
+    if kind == "safe_haven_regression":
+        return {
+            "kind": "tails",
+            "title": f"{doc['asset']}'s slope on {doc['equity']} in its worst days (95% CI)",
+            "assets": {
+                doc["asset"]: [
+                    {
+                        "quantile": t["quantile"],
+                        "slope": t["total_slope"],
+                        "low": t["total_slope"] - 1.96 * t["std_err"],
+                        "high": t["total_slope"] + 1.96 * t["std_err"],
+                    }
+                    for t in doc["safe_haven"]
+                ]
+            },
+        }
     raise NotImplementedError(f"no figure for a {kind!r} result yet: use to_frame()")
 
 

@@ -29,12 +29,13 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from havenflow.analytics.results import Result, Summary
 from havenflow.exceptions import DataValidationError, InsufficientDataError
 
 __all__ = [
@@ -1024,7 +1025,7 @@ def _bootstrap_draws(res: VARResult, idx: np.ndarray, periods: int, orth: bool) 
 
 
 @dataclass(frozen=True)
-class VARLeadLagResult:
+class VARLeadLagResult(Result):
     """Does a block of leaders lead a block of followers? A VAR answers both directions.
 
     Attributes
@@ -1045,6 +1046,7 @@ class VARLeadLagResult:
     backward: BlockGrangerResult
     irf: ImpulseResponseResult
 
+    kind: ClassVar[str] = "var"
     method = "var"
 
     def __repr__(self) -> str:
@@ -1105,8 +1107,25 @@ class VARLeadLagResult:
             | {"responses": self.responses()},
         }
 
-    def summary(self, horizons: Sequence[int] | None = None) -> str:
-        """Lag order with its criteria table, both block tests, and the followers' responses."""
+    def summary(self, horizons: Sequence[int] | None = None) -> Summary:
+        """Lag order with its criteria table, both block tests, and the followers' responses.
+
+        ``horizons`` picks the impulse-response rows shown (default: a few up to the last).
+        """
+        text = self._summary_text(horizons)
+        return Summary(text=text, html=f"<pre>{html.escape(text)}</pre>")
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per follower, leader and horizon: the response and its band."""
+        rows = [
+            {"response": r["response"], "impulse": r["impulse"], "horizon": h,
+             "irf": v, "lower": lo, "upper": hi}
+            for r in self.responses()
+            for h, v, lo, hi in zip(r["horizons"], r["irf"], r["lower"], r["upper"], strict=True)
+        ]  # fmt: skip
+        return pd.DataFrame(rows)
+
+    def _summary_text(self, horizons: Sequence[int] | None = None) -> str:
         v = self.var
         how = (
             f"chosen by {v.ic.upper()} from 1..{v.selection.max_lags}"
