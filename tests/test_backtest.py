@@ -295,6 +295,12 @@ def test_pbo_is_a_half_for_noise_and_near_zero_for_a_real_edge() -> None:
     assert pbo_cscv(edge, 16)[0] < 0.05
     with pytest.raises(DataValidationError, match="even number"):
         pbo_cscv(noise, 15)
+    # Trials that never invest tie (no Sharpe ratio): ties take their mid-rank, and a split
+    # with nothing to choose on in sample is left out, so sparse sweeps are not "overfit".
+    sparse = np.zeros((1600, 4))
+    sparse[800:, :] = rng.normal(0.002, 0.01, (800, 4))
+    assert pbo_cscv(sparse, 16)[0] < 0.9
+    assert math.isnan(pbo_cscv(np.zeros((64, 3)), 4)[0])
 
 
 # ---- services: point in time, sweeps, files, the command line ---------------------------------
@@ -402,6 +408,13 @@ def test_cli_backtest_json_and_errors(home: Path, tmp_path: Path) -> None:
         assert code == 2, (args, out)
         assert msg in out
         assert "Traceback" not in out
+    code, out = run("backtest", "--strategy", "trigger", "--replicates", "99", "--format", "csv")
+    assert code == 0, out
+    import io
+
+    rows = pd.read_csv(io.StringIO(out))  # the rows alone: prose goes to stderr
+    assert {"sharpe_lo_95", "sharpe_hi_95"} <= set(rows.columns)
+    assert (rows["sharpe_lo_95"] < rows["sharpe_hi_95"]).all()
     code, out = run(
         "backtest", "--strategy", "buy_and_hold", "--asset", "gold", "--replicates", "99"
     )

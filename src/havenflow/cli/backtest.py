@@ -7,17 +7,19 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from havenflow.cli._common import (
     AsJson,
     Column,
     Format,
     TableFormat,
+    console,
     emit_table,
+    err_console,
     fmt,
     print_json,
     progress,
-    say,
     state,
 )
 
@@ -44,7 +46,7 @@ def backtest(
         Strategy | None, typer.Option(help="A built-in strategy (or --file).")
     ] = None,
     file: Annotated[
-        Path | None, typer.Option("--file", help="A TOML strategy file ([strategy] table).")
+        Path | None, typer.Option("--file", help="A TOML strategy file (a \\[strategy] table).")
     ] = None,
     asset: Annotated[
         str | None, typer.Option(help="The asset of buy_and_hold and trigger (default bitcoin).")
@@ -121,6 +123,14 @@ def backtest(
         print_json(out.to_dict())
         return
     r = out.strategy
+    machine = how is not TableFormat.table
+
+    def say(text: str, *, dim: bool = False) -> None:
+        # With --format csv/tsv, stdout is the rows alone; the prose goes to stderr.
+        (err_console if machine else console).print(
+            Text(text, style="dim" if dim else ""), highlight=False
+        )
+
     say(f"{r.name}: {out.description}")
     say(
         f"{r.start.date()} to {r.end.date()}; {out.timing}; costs "
@@ -135,7 +145,11 @@ def backtest(
             row.cagr,
             row.volatility,
             row.sharpe,
-            f"[{row.sharpe_lo:.2f}, {row.sharpe_hi:.2f}]",
+            *(
+                [row.sharpe_lo, row.sharpe_hi]
+                if machine
+                else [f"[{row.sharpe_lo:.2f}, {row.sharpe_hi:.2f}]"]
+            ),
             row.sortino,
             row.max_drawdown,
             row.calmar,
@@ -152,7 +166,11 @@ def backtest(
         Column("CAGR", pct.show),
         Column("volatility", size.show),
         Column("Sharpe", num.show),
-        Column("95% CI (block bootstrap)"),
+        *(
+            [Column("sharpe_lo_95"), Column("sharpe_hi_95")]
+            if machine
+            else [Column("95% CI (block bootstrap)")]
+        ),
         Column("Sortino", num.show),
         Column("max drawdown", pct.show),
         Column("Calmar", num.show),
@@ -161,7 +179,7 @@ def backtest(
     ]
     emit_table("backtest (annualised on each strategy's own calendar)", cols, rows, how)
     if r.drawdown_peak is not None:
-        rec = "not recovered" if r.drawdown_recovery is None else r.drawdown_recovery.date()
+        rec = "not yet" if r.drawdown_recovery is None else r.drawdown_recovery.date()
         say(
             f"deepest drawdown {r.max_drawdown:.1%}: peak {r.drawdown_peak.date()}, trough "
             f"{r.drawdown_trough.date() if r.drawdown_trough is not None else '—'}, "

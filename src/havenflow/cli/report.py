@@ -161,9 +161,9 @@ def _write(
     elif bt:
         m, sweep = bt["metrics"], bt.get("sweep") or {}
         deflated = (
-            f", deflated Sharpe of the best of {sweep['n_trials']} {sweep['deflated_sharpe']:.2f}"
-            f", PBO {sweep['pbo']:.2f}"
-            if sweep
+            f", deflated Sharpe {bt['deflated_sharpe']:.2f} for the {sweep['n_trials']} "
+            f"configurations of its sweep, PBO {sweep['pbo']:.2f}"
+            if sweep and bt.get("deflated_sharpe") is not None
             else ""
         )
         console.print(

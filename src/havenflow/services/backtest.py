@@ -505,6 +505,13 @@ def run_backtest(
     result = Backtest(market, decisions, spec).fit(replicates=replicates, seed=seed)
     notes: list[str] = []
     bench: list[BacktestResult] = []
+    known_rate = repo.load("fed_funds", end_ts).values.dropna()
+    if not known_rate.empty and known_rate.index[-1] < end_ts - pd.Timedelta(days=7):
+        notes.append(
+            f"the fed funds rate ends {known_rate.index[-1].date()}: cash earns its last value "
+            f"({known_rate.iloc[-1]:.2f}%) after that (update it with `havenflow data update "
+            "fed_funds`)"
+        )
     if benchmarks:
         last = common_last(repo, ids(everything))
         for name, weights, rebal in bench_sets:
@@ -545,6 +552,12 @@ def run_backtest(
             seed=seed,
         )
     desc = _describe(cfg)
+    for r in (result, *bench):
+        if r.start > start_ts + pd.Timedelta(days=7):
+            notes.append(
+                f"{r.name} starts {r.start.date()}, not {start_ts.date()}: its data begins "
+                "then (compare its row over its own window)"
+            )
     if math.isnan(result.sharpe):
         notes.append("the strategy never held anything in the window: no Sharpe ratio")
     headline = math.nan

@@ -241,10 +241,18 @@ def pbo_cscv(trial_returns: np.ndarray, n_blocks: int = 16) -> tuple[float, np.n
             return np.where(var > 0, mean / np.sqrt(np.maximum(var, 0)), -np.inf)
 
     sr_in, sr_out = _sr(pick), _sr(1.0 - pick)
+    # A split in which no trial varies in sample chooses nothing: it is left out.
+    usable = np.isfinite(sr_in).any(axis=1)
+    if not usable.any():
+        return math.nan, np.array([])
+    sr_in, sr_out = sr_in[usable], sr_out[usable]
     best = np.argmax(sr_in, axis=1)
     chosen = sr_out[np.arange(len(best)), best]
-    # Relative rank in (0, 1): 1 + the number of trials doing worse, over trials + 1.
-    rank = 1.0 + (sr_out < chosen[:, None]).sum(axis=1)
+    # Relative rank in (0, 1) with ties at their mid-rank (trials that never invest tie at
+    # -inf; counting them all above the chosen one would call a tie overfitting).
+    below = (sr_out < chosen[:, None]).sum(axis=1)
+    ties = (sr_out == chosen[:, None]).sum(axis=1)
+    rank = below + (ties + 1) / 2.0
     omega = rank / (n_trials + 1.0)
     logits = np.log(omega / (1.0 - omega))
     return float(np.mean(logits <= 0)), logits

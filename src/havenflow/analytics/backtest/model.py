@@ -192,7 +192,7 @@ class BacktestResult(Result):
             f"CAGR {self.cagr:.1%}, volatility {self.volatility:.1%}, Sharpe {self.sharpe:.2f} "
             f"[{lo:.2f}, {hi:.2f}], Sortino {self.sortino:.2f}, Calmar {self.calmar:.2f}\n"
             f"{dd}; turnover {self.turnover:.2f}/yr, exposure {self.exposure:.0%}, "
-            f"{self.n_trades} trading days"
+            f"trades on {self.n_trades} days"
         )
 
 
