@@ -366,18 +366,9 @@ def backtest(
     calendar, and for a strategy with a sweep the deflated Sharpe ratio, PBO and a
     walk-forward choice. See ``docs/backtest.md``.
     """
-    from dataclasses import replace
+    from havenflow.services.backtest import run_backtest, strategy_config
 
-    from havenflow.services.backtest import builtin_strategy, load_strategy_file, run_backtest
-
-    if file is not None:  # a file wins over the default name
-        cfg = load_strategy_file(file)
-        if rebalance is not None:
-            cfg = replace(cfg, rebalance=rebalance)
-    elif strategy is None:
-        raise DataValidationError("give a strategy name or a file")
-    else:
-        cfg = builtin_strategy(strategy, asset, rebalance)
+    cfg = strategy_config(strategy, file, asset, rebalance)  # a file wins over the name
     return run_backtest(
         _repository(data, store),
         cfg,

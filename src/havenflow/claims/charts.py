@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["event_chart", "irf_chart", "leadlag_chart", "rolling_chart"]
+__all__ = ["event_chart", "irf_chart", "leadlag_chart", "rolling_chart", "tails_chart"]
 
 
 def leadlag_chart(xc: dict[str, Any], title: str) -> dict[str, Any]:
@@ -58,4 +58,24 @@ def irf_chart(var: Any, title: str) -> dict[str, Any]:
         "shock": var.irf.shock,
         "bands": f"{var.irf.level:.0%} residual-bootstrap bands ({var.irf.replicates} replicates)",
         "responses": var.responses(),
+    }
+
+
+def tails_chart(regressions: list[dict[str, Any]], title: str) -> dict[str, Any]:
+    """Chart spec of safe-haven slopes in the equity market's worst days, with 95% bands."""
+    return {
+        "kind": "tails",
+        "title": title,
+        "assets": {
+            r["asset"]: [
+                {
+                    "quantile": t["quantile"],
+                    "slope": t["total_slope"],
+                    "low": t["total_slope"] - 1.96 * t["std_err"],
+                    "high": t["total_slope"] + 1.96 * t["std_err"],
+                }
+                for t in r["safe_haven"]
+            ]
+            for r in regressions
+        },
     }

@@ -91,20 +91,16 @@ def backtest(
 ) -> None:
     """Backtest a rotation: signals at a close trade at the next session, costs charged."""
     from havenflow.exceptions import DataValidationError
-    from havenflow.services.backtest import builtin_strategy, load_strategy_file, run_backtest
+    from havenflow.services.backtest import run_backtest, strategy_config
 
     if (strategy is None) == (file is None):
         raise DataValidationError("give one of --strategy NAME or --file strategy.toml")
-    reb = None if rebalance is None else rebalance.value
-    if file is not None:
-        from dataclasses import replace
-
-        cfg = load_strategy_file(file)
-        if reb is not None:
-            cfg = replace(cfg, rebalance=reb)  # type: ignore[arg-type]
-    else:
-        assert strategy is not None
-        cfg = builtin_strategy(strategy.value, asset, reb)  # type: ignore[arg-type]
+    cfg = strategy_config(
+        None if strategy is None else strategy.value,
+        file,
+        asset,
+        None if rebalance is None else rebalance.value,
+    )
     repo = state(ctx).repository()
     with progress(f"backtest of {cfg.name}", enabled=not as_json):
         out = run_backtest(

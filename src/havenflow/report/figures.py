@@ -9,7 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from havenflow.analytics.results import Result
-from havenflow.claims.charts import event_chart, irf_chart, leadlag_chart, rolling_chart
+from havenflow.claims.charts import (
+    event_chart,
+    irf_chart,
+    leadlag_chart,
+    rolling_chart,
+    tails_chart,
+)
 
 __all__ = [
     "backtest_charts",
@@ -137,21 +143,9 @@ def chart_spec(result: Result) -> dict[str, Any]:
             doc, f"{doc['target']} after {doc['trigger']}: average path vs baseline (log return)"
         )
     if kind == "safe_haven_regression":
-        return {
-            "kind": "tails",
-            "title": f"{doc['asset']}'s slope on {doc['equity']} in its worst days (95% CI)",
-            "assets": {
-                doc["asset"]: [
-                    {
-                        "quantile": t["quantile"],
-                        "slope": t["total_slope"],
-                        "low": t["total_slope"] - 1.96 * t["std_err"],
-                        "high": t["total_slope"] + 1.96 * t["std_err"],
-                    }
-                    for t in doc["safe_haven"]
-                ]
-            },
-        }
+        return tails_chart(
+            [doc], f"{doc['asset']}'s slope on {doc['equity']} in its worst days (95% CI)"
+        )
     raise NotImplementedError(f"no figure for a {kind!r} result yet: use to_frame()")
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "load_strategy_file",
     "parse_strategy",
     "run_backtest",
+    "strategy_config",
     "strategy_decisions",
 ]
 
@@ -139,6 +140,21 @@ def builtin_strategy(
             f"unknown strategy {name!r}; use one of {', '.join(STRATEGIES)} or --file"
         )
     return replace(cfg, rebalance=rebalance) if rebalance else cfg
+
+
+def strategy_config(
+    name: str | None,
+    file: str | Path | None = None,
+    asset: str | None = None,
+    rebalance: Literal["D", "W", "M"] | None = None,
+) -> StrategyConfig:
+    """The strategy of a file (which wins) or a built-in name, ``rebalance`` overriding."""
+    if file is not None:
+        cfg = load_strategy_file(file)
+        return replace(cfg, rebalance=rebalance) if rebalance is not None else cfg
+    if name is None:
+        raise DataValidationError("give a strategy name or a file")
+    return builtin_strategy(name, asset, rebalance)
 
 
 def _weights(raw: Any, where: str) -> dict[str, float]:

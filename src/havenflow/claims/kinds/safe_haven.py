@@ -10,6 +10,7 @@ from scipy.stats import norm
 from havenflow.analytics.safehaven import fear_gauge
 from havenflow.claims import fits
 from havenflow.claims.base import ClaimKind, ClaimOutcome, Context, KindParams, Number, Verdict, num
+from havenflow.claims.charts import tails_chart
 
 
 class SafeHavenParams(KindParams):
@@ -142,22 +143,9 @@ class SafeHaven(ClaimKind[SafeHavenParams]):
             f"{p.fear_rise:g} points over {p.fear_window} bars; not supported: no haven, or "
             "the index did not rise; otherwise inconclusive",
             charts=[
-                {
-                    "kind": "tails",
-                    "title": "Slope on equities in the worst equity days (95% CI)",
-                    "assets": {
-                        r["asset"]: [
-                            {
-                                "quantile": t["quantile"],
-                                "slope": t["total_slope"],
-                                "low": t["total_slope"] - 1.96 * t["std_err"],
-                                "high": t["total_slope"] + 1.96 * t["std_err"],
-                            }
-                            for t in r["safe_haven"]
-                        ]
-                        for r in sh["regressions"]
-                    },
-                }
+                tails_chart(
+                    sh["regressions"], "Slope on equities in the worst equity days (95% CI)"
+                )
             ],
             pvalue=pvalue,
             test=f"{best}'s slope on the {q} worst equity days is below zero (one-sided, HAC)",
